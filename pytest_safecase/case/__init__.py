@@ -1,0 +1,33 @@
+"""The argument tree: GSN nodes, YAML loading, validation, assembly with test results, propagation."""
+
+from pytest_safecase.case.assemble import IMPLICIT_ROOT, assemble
+from pytest_safecase.case.load import load_case, parse_case
+from pytest_safecase.case.model import (
+    ARGUMENT_CATEGORIES,
+    CaseFile,
+    ClaimSpec,
+    Node,
+    NodeType,
+)
+from pytest_safecase.case.problems import CaseError, Problem
+from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
+from pytest_safecase.case.validate import validate_case, validate_claims
+
+__all__ = [
+    "ARGUMENT_CATEGORIES",
+    "IMPLICIT_ROOT",
+    "CaseError",
+    "CaseFile",
+    "CaseResult",
+    "ClaimSpec",
+    "Node",
+    "NodeResult",
+    "NodeType",
+    "Problem",
+    "TestOutcome",
+    "assemble",
+    "load_case",
+    "parse_case",
+    "validate_case",
+    "validate_claims",
+]

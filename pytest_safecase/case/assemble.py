@@ -1,0 +1,112 @@
+"""Join the case file, the claims tests declared and the test outcomes into one evaluated tree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pytest_safecase.case.model import CaseFile, ClaimSpec, Node, NodeType
+from pytest_safecase.case.propagate import effective_levels, propagate
+from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
+from pytest_safecase.verdict import Verdict
+
+IMPLICIT_ROOT = "ROOT"
+IMPLICIT_ROOT_TEXT = "Every safety claim tested in this run holds"
+
+
+def assemble(
+    case: CaseFile | None,
+    claims: Iterable[ClaimSpec],
+    outcomes: Mapping[str, TestOutcome],
+    *,
+    level_limit: int | None = None,
+) -> CaseResult:
+    """Build the evaluated argument.
+
+    ``claims`` are all claim tests collected (selected or not); ``outcomes`` maps test node ids to
+    what happened to them. A claim test without an outcome did not run and counts as not evaluated.
+    """
+    nodes = _nodes_from_case(case)
+    root = case.roots()[0] if case and case.nodes else IMPLICIT_ROOT
+    if root not in nodes:
+        nodes[root] = NodeResult(root, NodeType.GOAL, IMPLICIT_ROOT_TEXT, None, from_tests=True)
+
+    for spec in claims:
+        node = nodes.get(spec.id)
+        if node is None:
+            node = NodeResult(
+                spec.id,
+                NodeType.GOAL,
+                spec.statement or "",
+                None,
+                from_tests=True,
+                line=spec.line,
+                extra={"x-path": spec.path},
+            )
+            nodes[spec.id] = node
+            parent = nodes[spec.supports or root]
+            if spec.id not in parent.supported_by:
+                parent.supported_by.append(spec.id)
+        node.level = node.level if node.level is not None else spec.level
+        node.argument = node.argument or spec.argument
+        if not any(test.nodeid == spec.nodeid for test in node.tests):
+            node.tests.append(
+                outcomes.get(spec.nodeid)
+                or TestOutcome(
+                    spec.nodeid,
+                    Verdict.NOT_EVALUATED,
+                    message="did not run (deselected or not reached)",
+                    path=spec.path,
+                    line=spec.line,
+                )
+            )
+
+    levels = effective_levels(nodes, root)
+    verdicts = propagate(nodes, root, levels, level_limit)
+    for node_id, node in nodes.items():
+        node.verdict, node.reason = verdicts.get(node_id, (None, ""))
+        node.in_scope = level_limit is None or levels.get(node_id, 0) <= level_limit
+
+    distinct = sorted({level for level in levels.values() if level > 0})
+    reached: int | None = None
+    if distinct:
+        reached = 0
+        for level in distinct:
+            if level_limit is not None and level > level_limit:
+                break
+            root_verdict, _ = propagate(nodes, root, levels, level)[root]
+            if root_verdict is not Verdict.SUPPORTED:
+                break
+            reached = level
+    return CaseResult(
+        root=root,
+        nodes=nodes,
+        source=str(case.path) if case and case.path else None,
+        module=dict(case.module) if case else {},
+        metadata=dict(case.metadata) if case else {},
+        levels=distinct,
+        level_limit=level_limit,
+        level_reached=reached,
+    )
+
+
+def _nodes_from_case(case: CaseFile | None) -> dict[str, NodeResult]:
+    if case is None:
+        return {}
+    return {node.id: _node_result(node) for node in case.nodes.values()}
+
+
+def _node_result(node: Node) -> NodeResult:
+    return NodeResult(
+        id=node.id,
+        type=node.type,
+        text=node.text,
+        verdict=None,
+        supported_by=list(node.supported_by),
+        in_context_of=list(node.in_context_of),
+        level=node.level,
+        argument=node.argument,
+        undeveloped=node.undeveloped,
+        accepted=node.accepted,
+        line=node.line,
+        extra=dict(node.extra),
+    )

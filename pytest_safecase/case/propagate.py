@@ -1,0 +1,113 @@
+"""Verdict propagation up the argument, and adoption levels.
+
+A goal or strategy is supported only if everything supporting it is: its supporting nodes, its
+tests, and the assumptions it is stated in the context of. Otherwise it takes the most severe
+verdict among them (see :data:`pytest_safecase.verdict.SEVERITY`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from pytest_safecase.case.model import NodeType
+from pytest_safecase.case.result import NodeResult
+from pytest_safecase.verdict import SEVERITY, Verdict, combine
+
+Decision = tuple[Verdict | None, str]
+
+
+def effective_levels(nodes: Mapping[str, NodeResult], root: str) -> dict[str, int]:
+    """Each node's adoption level: its own, or the lowest level through which it is reached.
+
+    A node is never at a lower level than the node it supports (0 means every level).
+    """
+    levels: dict[str, int] = {}
+
+    def visit(node_id: str, inherited: int) -> None:
+        level = max(inherited, nodes[node_id].level or 0)
+        if node_id in levels and levels[node_id] <= level:
+            return
+        levels[node_id] = level
+        node = nodes[node_id]
+        for child in node.supported_by + node.in_context_of:
+            visit(child, level)
+
+    visit(root, 0)
+    return levels
+
+
+def propagate(
+    nodes: Mapping[str, NodeResult],
+    root: str,
+    levels: Mapping[str, int],
+    level_limit: int | None,
+) -> dict[str, Decision]:
+    """The verdict and its one-line reason for every node reachable from ``root``."""
+    decided: dict[str, Decision] = {}
+
+    def in_scope(node_id: str) -> bool:
+        return level_limit is None or levels.get(node_id, 0) <= level_limit
+
+    def decide(node_id: str) -> Decision:
+        if node_id in decided:
+            return decided[node_id]
+        node = nodes[node_id]
+        if not in_scope(node_id):
+            decision: Decision = (Verdict.NOT_EVALUATED, f"above adoption level {level_limit}")
+            for child in node.supported_by + node.in_context_of:
+                decide(child)
+        elif node.type in (NodeType.CONTEXT, NodeType.JUSTIFICATION):
+            decision = (None, "")
+        elif node.type is NodeType.ASSUMPTION:
+            decision = _assumption(node)
+        else:
+            decision = _argument(node, decide, in_scope)
+        decided[node_id] = decision
+        return decision
+
+    decide(root)
+    return decided
+
+
+def _assumption(node: NodeResult) -> Decision:
+    if node.tests:
+        return _from_tests(node)
+    if node.accepted:
+        return Verdict.SUPPORTED, "accepted without evidence (x-accepted)"
+    return Verdict.UNDEVELOPED, "assumption neither tested nor marked x-accepted"
+
+
+def _argument(
+    node: NodeResult, decide: Callable[[str], Decision], in_scope: Callable[[str], bool]
+) -> Decision:
+    parts: list[tuple[Verdict, str]] = []
+    for child in node.supported_by:
+        verdict, _ = decide(child)
+        if in_scope(child) and verdict is not None:
+            parts.append((verdict, f"{child} {verdict.value}"))
+    for ctx in node.in_context_of:
+        verdict, _ = decide(ctx)
+        if in_scope(ctx) and verdict is not None:
+            parts.append((verdict, f"assumption {ctx} {verdict.value}"))
+    for test in node.tests:
+        parts.append((test.verdict, f"{test.nodeid}: {test.message or test.verdict.value}"))
+    if node.undeveloped:
+        return Verdict.UNDEVELOPED, "marked undeveloped in the case file"
+    if not node.supported_by and not node.tests:
+        return Verdict.UNDEVELOPED, "no evidence and no supporting argument yet"
+    if not parts:
+        return Verdict.UNDEVELOPED, "nothing supporting it is in scope at this level"
+    verdict = combine(verdict for verdict, _ in parts)
+    if verdict is Verdict.SUPPORTED:
+        return verdict, f"all {len(parts)} supporting parts supported"
+    worst = [reason for part, reason in parts if part is verdict]
+    more = f" (+{len(worst) - 1} more)" if len(worst) > 1 else ""
+    return verdict, worst[0] + more
+
+
+def _from_tests(node: NodeResult) -> Decision:
+    verdict = combine(test.verdict for test in node.tests)
+    if verdict is Verdict.SUPPORTED:
+        return verdict, f"{len(node.tests)} test(s) supported"
+    worst = min(node.tests, key=lambda test: SEVERITY.index(test.verdict))
+    return verdict, f"{worst.nodeid}: {worst.message or verdict.value}"

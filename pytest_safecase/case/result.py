@@ -1,0 +1,161 @@
+"""The evaluated argument: every node with its verdict and reason, every test with its evidence.
+
+This is what every report renders; it round-trips through JSON so reports can be re-rendered later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pytest_safecase.case.model import NodeType
+from pytest_safecase.verdict import Verdict
+
+
+@dataclass
+class TestOutcome:
+    """One test (or one parametrized case) that is evidence for a claim."""
+
+    nodeid: str
+    verdict: Verdict
+    duration: float = 0.0
+    message: str = ""
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    path: str = ""
+    line: int | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TestOutcome:
+        return cls(**{**data, "verdict": Verdict(data["verdict"])})
+
+
+@dataclass
+class NodeResult:
+    """A node of the evaluated argument."""
+
+    id: str
+    type: NodeType
+    text: str
+    verdict: Verdict | None
+    """None for contexts and justifications, which carry no verdict."""
+    reason: str = ""
+    supported_by: list[str] = field(default_factory=list)
+    in_context_of: list[str] = field(default_factory=list)
+    level: int | None = None
+    argument: str | None = None
+    undeveloped: bool = False
+    accepted: bool = False
+    in_scope: bool = True
+    """False when the node lies above the adoption level this run was limited to."""
+    from_tests: bool = False
+    """True when the node was declared by a test rather than written in the case file."""
+    line: int | None = None
+    tests: list[TestOutcome] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_claim(self) -> bool:
+        """A node that tests carry evidence for."""
+        return bool(self.tests)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["type"] = self.type.value
+        data["verdict"] = self.verdict.value if self.verdict else None
+        data["tests"] = [test.to_dict() for test in self.tests]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodeResult:
+        return cls(
+            **{
+                **data,
+                "type": NodeType(data["type"]),
+                "verdict": Verdict(data["verdict"]) if data["verdict"] else None,
+                "tests": [TestOutcome.from_dict(test) for test in data["tests"]],
+            }
+        )
+
+
+@dataclass
+class CaseResult:
+    """The whole evaluated safety case."""
+
+    root: str
+    nodes: dict[str, NodeResult]
+    source: str | None = None
+    module: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    levels: list[int] = field(default_factory=list)
+    level_limit: int | None = None
+    level_reached: int | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        verdict = self.nodes[self.root].verdict
+        assert verdict is not None
+        return verdict
+
+    def claims(self) -> list[NodeResult]:
+        """Nodes that tests carry evidence for, in tree order."""
+        return [node for node in self.walk() if node.is_claim]
+
+    def counts(self) -> dict[Verdict, int]:
+        """How many in-scope claims ended in each verdict."""
+        counts = dict.fromkeys(Verdict, 0)
+        for node in self.claims():
+            if node.verdict is not None and node.in_scope:
+                counts[node.verdict] += 1
+        return counts
+
+    def walk(self) -> list[NodeResult]:
+        """Every node reachable from the root through supportedBy, depth first, each once."""
+        seen: set[str] = set()
+        order: list[NodeResult] = []
+
+        def visit(node_id: str) -> None:
+            if node_id in seen:
+                return
+            seen.add(node_id)
+            order.append(self.nodes[node_id])
+            for child in self.nodes[node_id].supported_by:
+                visit(child)
+
+        visit(self.root)
+        return order
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "verdict": self.verdict.value,
+            "source": self.source,
+            "module": self.module,
+            "metadata": self.metadata,
+            "levels": self.levels,
+            "level_limit": self.level_limit,
+            "level_reached": self.level_reached,
+            "counts": {verdict.value: n for verdict, n in self.counts().items()},
+            "nodes": [node.to_dict() for node in self.nodes.values()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaseResult:
+        nodes = [NodeResult.from_dict(node) for node in data["nodes"]]
+        return cls(
+            root=data["root"],
+            nodes={node.id: node for node in nodes},
+            source=data.get("source"),
+            module=data.get("module", {}),
+            metadata=data.get("metadata", {}),
+            levels=data.get("levels", []),
+            level_limit=data.get("level_limit"),
+            level_reached=data.get("level_reached"),
+        )

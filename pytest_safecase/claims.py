@@ -1,0 +1,75 @@
+"""The ``claim`` decorator: a thin, validated spelling of ``@pytest.mark.claim``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_safecase.case.model import ARGUMENT_CATEGORIES, ClaimSpec
+
+MARKER = "claim"
+MARKER_HELP = (
+    "claim(statement=None, *, id=None, supports=None, argument=None, level=None): "
+    "this test is evidence for a safety claim (pytest-safecase)."
+)
+
+
+class ClaimDeclarationError(ValueError):
+    """A claim marker with bad arguments."""
+
+
+def claim(
+    statement: str | None = None,
+    *,
+    id: str | None = None,
+    supports: str | None = None,
+    argument: str | None = None,
+    level: int | None = None,
+) -> pytest.MarkDecorator:
+    """Mark a test as evidence for a safety claim.
+
+    ``id`` names the claim (a goal of the case file, or a new goal placed under ``supports``);
+    ``argument`` is one of inability, control, trustworthiness, deference; ``level`` the adoption
+    level the claim belongs to.
+    """
+    return pytest.mark.claim(statement, id=id, supports=supports, argument=argument, level=level)
+
+
+def spec_from_marker(
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    nodeid: str,
+    name: str,
+    path: str,
+    line: int | None,
+) -> ClaimSpec:
+    """Read and check a claim marker's arguments; ``name`` is the default id (the test's name)."""
+    unknown = set(kwargs) - {"statement", "id", "supports", "argument", "level"}
+    if unknown:
+        raise ClaimDeclarationError(f"unknown claim argument(s): {', '.join(sorted(unknown))}")
+    if len(args) > 1 or (args and "statement" in kwargs):
+        raise ClaimDeclarationError("claim takes one positional argument, the statement")
+    statement = args[0] if args else kwargs.get("statement")
+    claim_id = kwargs.get("id") or name
+    supports, argument, level = kwargs.get("supports"), kwargs.get("argument"), kwargs.get("level")
+    for label, value in (("statement", statement), ("id", claim_id), ("supports", supports)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ClaimDeclarationError(f"claim {label} must be a non-empty string, got {value!r}")
+    if argument is not None and argument not in ARGUMENT_CATEGORIES:
+        raise ClaimDeclarationError(
+            f"claim argument={argument!r} is not one of {', '.join(ARGUMENT_CATEGORIES)}"
+        )
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int) or level < 1):
+        raise ClaimDeclarationError(f"claim level must be a whole number >= 1, got {level!r}")
+    return ClaimSpec(
+        id=claim_id,
+        statement=" ".join(statement.split()) if statement else None,
+        supports=supports,
+        argument=argument,
+        level=level,
+        nodeid=nodeid,
+        path=path,
+        line=line,
+    )

@@ -1,0 +1,173 @@
+"""What a claim test records as evidence, and how a decided rate fails a test.
+
+The recorder knows nothing of pytest: the plugin hands one to each test through the ``evidence``
+fixture and ships its records on the test report.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pytest_safecase.stats import RateDecision, decide_rate
+from pytest_safecase.verdict import Verdict
+
+
+class ClaimRefuted(AssertionError):
+    """The evidence shows the claim cannot hold."""
+
+
+class ClaimInconclusive(AssertionError):
+    """The evidence is not strong enough either way."""
+
+
+class EvidenceError(ValueError):
+    """Evidence was recorded with bad input; the test's verdict is error."""
+
+
+def rate_record(decision: RateDecision, name: str | None) -> dict[str, Any]:
+    """A JSON-safe record of a decided rate, for reports."""
+    return {
+        "kind": "rate",
+        "name": name,
+        "successes": decision.successes,
+        "trials": decision.trials,
+        "estimate": None if math.isnan(decision.estimate) else decision.estimate,
+        "lower": decision.lower,
+        "upper": decision.upper,
+        "confidence": decision.confidence,
+        "direction": decision.direction,
+        "threshold": decision.threshold,
+        "verdict": decision.verdict.value,
+        "method": "clopper-pearson",
+        "trials_to_settle": decision.trials_to_settle,
+    }
+
+
+def describe_rate(record: dict[str, Any]) -> str:
+    """One line: estimate, interval, n and threshold."""
+    name = f"{record['name']}: " if record.get("name") else ""
+    estimate = record["estimate"]
+    shown = "n/a" if estimate is None else f"{estimate:.4g}"
+    op = ">=" if record["direction"] == "at_least" else "<="
+    return (
+        f"{name}rate {shown} ({record['successes']}/{record['trials']}), "
+        f"{record['confidence']:.0%} interval [{record['lower']:.4g}, {record['upper']:.4g}], "
+        f"claim {op} {record['threshold']:g}"
+    )
+
+
+class Evidence:
+    """Collects the evidence one claim test produces.
+
+    ``owner`` (the test id) prefixes error messages so bad input names the test.
+    """
+
+    def __init__(self, owner: str = "") -> None:
+        self.owner = owner
+        self.records: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+        self.attachments: list[dict[str, Any]] = []
+
+    def rate(
+        self,
+        successes: int,
+        trials: int,
+        *,
+        at_least: float | None = None,
+        at_most: float | None = None,
+        confidence: float = 0.95,
+        name: str | None = None,
+    ) -> RateDecision:
+        """Decide ``rate >= at_least`` (or ``<= at_most``) on the exact Clopper-Pearson interval.
+
+        Returns the decision when supported; raises :class:`ClaimRefuted` or
+        :class:`ClaimInconclusive` (failing the test) otherwise.
+        """
+        __tracebackhide__ = True
+        try:
+            decision = decide_rate(
+                successes, trials, at_least=at_least, at_most=at_most, confidence=confidence
+            )
+        except ValueError as exc:
+            raise self._bad_input(exc) from None
+        record = rate_record(decision, name)
+        self.records.append(record)
+        _raise_unless_supported(decision.verdict, describe_rate(record), decision.trials_to_settle)
+        return decision
+
+    def value(
+        self,
+        name: str,
+        value: float,
+        *,
+        at_least: float | None = None,
+        at_most: float | None = None,
+    ) -> float:
+        """Record a plain measurement; with a bound, a measurement outside it refutes the claim."""
+        __tracebackhide__ = True
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise self._bad_input(ValueError(f"value {name!r} must be a number, got {value!r}"))
+        for bound in (at_least, at_most):
+            if bound is not None and (not isinstance(bound, int | float) or math.isnan(bound)):
+                raise self._bad_input(ValueError(f"bound for {name!r} must be a number"))
+        verdict: Verdict | None = None
+        if at_least is not None or at_most is not None:
+            holds = (at_least is None or value >= at_least) and (
+                at_most is None or value <= at_most
+            )
+            verdict = Verdict.SUPPORTED if holds else Verdict.REFUTED
+        self.records.append(
+            {
+                "kind": "value",
+                "name": name,
+                "value": value,
+                "at_least": at_least,
+                "at_most": at_most,
+                "verdict": verdict.value if verdict else None,
+            }
+        )
+        if verdict is Verdict.REFUTED:
+            bounds = " and ".join(
+                f"{op} {bound:g}"
+                for op, bound in ((">=", at_least), ("<=", at_most))
+                if bound is not None
+            )
+            raise ClaimRefuted(f"{name} = {value:g}, claim {bounds}")
+        return value
+
+    def note(self, text: str) -> None:
+        """A line of explanation that reports show beside the claim."""
+        self.notes.append(str(text))
+
+    def attach(self, name: str, data: Any) -> None:
+        """An artifact for the report directory: JSON-safe data, or text."""
+        if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+            raise self._bad_input(
+                ValueError(f"attachment name must be a plain file name: {name!r}")
+            )
+        try:
+            json.dumps(data)
+        except (TypeError, ValueError) as exc:
+            raise self._bad_input(
+                ValueError(f"attachment {name!r} is not JSON-safe: {exc}")
+            ) from None
+        self.attachments.append({"name": name, "data": data})
+
+    def _bad_input(self, exc: Exception) -> EvidenceError:
+        prefix = f"{self.owner}: " if self.owner else ""
+        return EvidenceError(f"{prefix}bad evidence input: {exc}")
+
+
+def _raise_unless_supported(verdict: Verdict, summary: str, settle: int | None) -> None:
+    __tracebackhide__ = True
+    if verdict is Verdict.REFUTED:
+        raise ClaimRefuted(f"refuted: {summary}")
+    if verdict is Verdict.INCONCLUSIVE:
+        hint = (
+            f"; about {settle} trials at the observed rate would settle it"
+            if settle
+            else "; no number of trials at the observed rate would settle it"
+        )
+        raise ClaimInconclusive(f"inconclusive: {summary}{hint}")

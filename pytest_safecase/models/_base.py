@@ -1,0 +1,137 @@
+"""The model interface's value types and the provider contract that every backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Message = Mapping[str, str]
+"""One chat message: ``{"role": "user" | "assistant" | "system", "content": "..."}``."""
+
+
+class ModelError(Exception):
+    """A model call that did not produce a usable answer; the claim's verdict must be error.
+
+    The message quotes the provider's own words where there are any, so the cause is visible
+    in the test report.
+    """
+
+
+class CacheMissError(ModelError):
+    """``--safecase-cache replay`` found no stored answer; replay never uses the network."""
+
+
+class RetryableError(Exception):
+    """Raised by a provider for a transient failure (429, 5xx, timeout, dropped connection).
+
+    The model layer retries these with backoff; once attempts run out it raises ``ModelError``.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (already parsed from Retry-After), if it said."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything that determines one model answer; also the cache key (with provider and model).
+
+    ``sample`` numbers repeated draws of the same prompt so each draw is its own cache entry.
+    """
+
+    prompt: str | Sequence[Message]
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    sample: int = 0
+
+    def messages(self) -> list[dict[str, str]]:
+        """The prompt as a chat transcript (a bare string becomes one user message)."""
+        if isinstance(self.prompt, str):
+            return [{"role": "user", "content": self.prompt}]
+        messages = []
+        for message in self.prompt:
+            if not isinstance(message, Mapping) or not {"role", "content"} <= message.keys():
+                raise ModelError(f"a chat message needs 'role' and 'content', got {message!r}")
+            messages.append({"role": str(message["role"]), "content": str(message["content"])})
+        return messages
+
+    def canonical(self) -> dict[str, Any]:
+        """A JSON-safe, order-stable description of the request (the body of the cache key)."""
+        return {
+            "messages": self.messages(),
+            "system": self.system,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "sample": self.sample,
+        }
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens billed for one answer; ``estimated`` when nobody counted them (built-in models)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    estimated: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a provider returns for one request, before caching and timing are added."""
+
+    text: str
+    model: str
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One answer as tests see it: where it came from, what it cost and how long it took."""
+
+    text: str
+    model: str
+    usage: Usage
+    cached: bool
+    latency: float
+    """Seconds spent producing this answer (a cache hit takes almost none)."""
+
+
+class Provider:
+    """A backend that turns a ``Request`` into a ``Reply``: subclass this to add a provider.
+
+    ``complete`` raises ``RetryableError`` for transient failures and ``ModelError`` for final
+    ones; retries, caching, concurrency and accounting are the model layer's job, not this one's.
+    """
+
+    name: str = "provider"
+    """The spec prefix, e.g. ``openai``."""
+    cacheable: bool = True
+    """Whether answers are worth storing (offline deterministic models are not)."""
+    uses_network: bool = True
+    """Whether ``complete`` may open a connection (``replay`` mode forbids that)."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}:{self.model}"
+
+    def missing_credentials(self) -> list[str]:
+        """Names of environment variables this provider needs but finds unset."""
+        return []
+
+    def describe(self) -> str:
+        """A short, secret-free description for the pytest header (e.g. the base URL)."""
+        return self.spec
+
+    async def complete(self, request: Request, *, timeout: float) -> Reply:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Release network clients; the default has nothing to release."""

@@ -1,0 +1,76 @@
+"""``builtin:NAME``: offline deterministic models made from plain functions of the request.
+
+The control evaluation registers ``builtin:untrusted`` and ``builtin:trusted`` in
+``pytest_safecase.control._builtin_models``; that module is imported lazily, the first time a
+built-in is looked up, so the control engine's imports are paid only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+from collections.abc import Callable
+
+from ._base import ModelError, Provider, Reply, Request, Usage
+
+BUILTIN_MODULES: tuple[str, ...] = ("pytest_safecase.control._builtin_models",)
+"""Modules that register built-in models when imported."""
+_CHARS_PER_TOKEN = 4
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+Respond = Callable[[Request], str]
+
+_registered: dict[str, Respond] = {}
+
+
+def register_builtin(name: str, respond: Respond) -> None:
+    """Make ``builtin:NAME`` answer every request with ``respond(request)`` (a pure function)."""
+    if not _NAME_PATTERN.match(name):
+        raise ValueError(f"built-in model name {name!r} must match {_NAME_PATTERN.pattern}")
+    if not callable(respond):
+        raise TypeError(f"respond for builtin:{name} must be callable, got {respond!r}")
+    _registered[name] = respond
+
+
+def builtin_names() -> list[str]:
+    _import_builtin_modules()
+    return sorted(_registered)
+
+
+def _import_builtin_modules() -> None:
+    for module in BUILTIN_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            # Only a missing registering module is tolerated; a broken import inside it is not.
+            if error.name is None or not module.startswith(error.name):
+                raise
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / _CHARS_PER_TOKEN)
+
+
+class BuiltinProvider(Provider):
+    """Calls the registered function; nothing to cache, no network, token counts estimated."""
+
+    name = "builtin"
+    cacheable = False
+    uses_network = False
+
+    def __init__(self, model: str) -> None:
+        super().__init__(model)
+        names = builtin_names()
+        if model not in _registered:
+            known = ", ".join(f"builtin:{name}" for name in names) or "none"
+            raise ModelError(f"unknown built-in model 'builtin:{model}'; registered: {known}")
+        self._respond = _registered[model]
+
+    async def complete(self, request: Request, *, timeout: float) -> Reply:
+        text = self._respond(request)
+        if not isinstance(text, str):
+            raise ModelError(f"{self.spec} answered {type(text).__name__}, not str: {text!r}")
+        prompt_text = (request.system or "") + "".join(m["content"] for m in request.messages())
+        usage = Usage(estimate_tokens(prompt_text), estimate_tokens(text), estimated=True)
+        return Reply(text=text, model=self.spec, usage=usage)

@@ -1,0 +1,200 @@
+"""An on-disk response cache (SQLite, standard library) shared safely by xdist worker processes.
+
+Rows hold the request (prompt and sampling parameters) and the answer, never credentials: keys
+and headers are not part of a ``Request`` and are never handed to the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypeVar, get_args
+
+from ._base import Reply, Request, Usage
+
+CacheMode = Literal["on", "replay", "off"]
+CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
+CACHE_FILE_NAME = "responses.sqlite3"
+SCHEMA_VERSION = 1
+_LOCK_RETRY_SECONDS = 60.0
+_BUSY_TIMEOUT_MS = 30_000
+
+T = TypeVar("T")
+
+
+class CacheCorruptWarning(UserWarning):
+    """The cache file could not be read; it was moved aside and an empty cache started."""
+
+
+@dataclass(frozen=True)
+class CachedReply:
+    """A stored answer, as read back."""
+
+    text: str
+    model: str
+    usage: Usage
+
+
+def cache_key(provider: str, model: str, request: Request) -> str:
+    """A digest of provider, model and the whole request, sample index included."""
+    payload = {"provider": provider, "model": model, "request": request.canonical()}
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+class ResponseCache:
+    """Model answers keyed by ``cache_key``; opened lazily, recovers from a corrupt file.
+
+    One connection per process, guarded by a lock (the model layer calls it from its event-loop
+    thread, tests may call it from the main thread). WAL mode lets xdist workers read while one
+    writes; "database is locked" is retried rather than surfaced.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / CACHE_FILE_NAME
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+
+    def get(self, provider: str, model: str, request: Request) -> CachedReply | None:
+        key = cache_key(provider, model, request)
+        row = self._run(
+            lambda db: db.execute(
+                "SELECT text, reply_model, input_tokens, output_tokens"
+                " FROM responses WHERE key = ?",
+                (key,),
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        text, reply_model, input_tokens, output_tokens = row
+        return CachedReply(text, reply_model, Usage(input_tokens, output_tokens))
+
+    def put(self, provider: str, model: str, request: Request, reply: Reply) -> None:
+        """Store an answer; the first answer stored for a key is the one that stays."""
+        key = cache_key(provider, model, request)
+        request_json = json.dumps(request.canonical(), sort_keys=True, ensure_ascii=False)
+        row = (
+            key,
+            provider,
+            model,
+            request_json,
+            reply.text,
+            reply.model,
+            reply.usage.input_tokens,
+            reply.usage.output_tokens,
+            time.time(),
+        )
+
+        def insert(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute(
+                    "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row
+                )
+
+        self._run(insert)
+
+    def __len__(self) -> int:
+        return int(self._run(lambda db: db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        """Run one operation, retrying while another process holds the lock and recovering once
+        from a corrupt file."""
+        with self._lock:
+            deadline = time.monotonic() + _LOCK_RETRY_SECONDS
+            recovered = False
+            while True:
+                try:
+                    return operation(self._open())
+                except sqlite3.OperationalError as error:
+                    if _is_locked(error) and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                        continue
+                    if _is_locked(error) or recovered:
+                        raise
+                    self._recover(error)
+                    recovered = True
+                except sqlite3.DatabaseError as error:
+                    if recovered:
+                        raise
+                    self._recover(error)
+                    recovered = True
+
+    def _open(self) -> sqlite3.Connection:
+        if self._connection is not None:
+            return self._connection
+        self.directory.mkdir(parents=True, exist_ok=True)
+        gitignore = self.directory / ".gitignore"
+        if not gitignore.exists():
+            with contextlib.suppress(OSError):
+                gitignore.write_text("# Created by pytest-safecase: model responses.\n*\n")
+        connection = sqlite3.connect(
+            self.path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            with connection:
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS responses ("
+                    " key TEXT PRIMARY KEY, provider TEXT NOT NULL, model TEXT NOT NULL,"
+                    " request TEXT NOT NULL, text TEXT NOT NULL, reply_model TEXT NOT NULL,"
+                    " input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,"
+                    " created REAL NOT NULL)"
+                )
+                connection.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value)")
+                connection.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                )
+            (version,) = connection.execute(
+                "SELECT value FROM meta WHERE name = 'schema_version'"
+            ).fetchone()
+            if version != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"cache schema version {version!r}, expected {SCHEMA_VERSION}"
+                )
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        return connection
+
+    def _recover(self, error: sqlite3.DatabaseError) -> None:
+        """Move the unreadable file (and its WAL side files) aside and start empty."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}-{os.getpid()}")
+        with contextlib.suppress(FileNotFoundError):
+            self.path.rename(aside)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                self.path.with_name(self.path.name + suffix).unlink()
+        warnings.warn(
+            CacheCorruptWarning(
+                f"safecase response cache {self.path} was unreadable ({error}); "
+                f"moved it to {aside.name} and started an empty cache"
+            ),
+            stacklevel=4,
+        )
+
+
+def _is_locked(error: sqlite3.OperationalError) -> bool:
+    message = str(error).lower()
+    return "locked" in message or "busy" in message

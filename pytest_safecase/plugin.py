@@ -1,0 +1,267 @@
+"""pytest hooks and options for pytest-safecase; the logic lives in plain modules.
+
+Roles: every process collects claims and attaches a JSON-safe payload to each claim test's report.
+The controller (the process without ``config.workerinput``: the only process of a serial run)
+receives the claims and payloads, assembles the argument, prints it and sets the exit status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_safecase._state import CASE_METADATA_KEY, EVIDENCE_KEY, SPEC_KEY
+from pytest_safecase.case import (
+    CaseResult,
+    ClaimSpec,
+    TestOutcome,
+    load_case,
+    validate_case,
+    validate_claims,
+)
+from pytest_safecase.claims import MARKER, MARKER_HELP, ClaimDeclarationError, spec_from_marker
+from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
+from pytest_safecase.fixtures import evidence
+from pytest_safecase.report.terminal import summary_line, tree_lines
+from pytest_safecase.run import CaseRun, phase_verdict
+from pytest_safecase.verdict import Verdict
+
+__all__ = ["evidence"]
+
+RUN_KEY = pytest.StashKey[CaseRun]()
+RESULT_KEY = pytest.StashKey[CaseResult]()
+DEFAULT_REPORT_DIR = "safecase-report"
+DEFAULT_CASE_FILE = "safecase.yaml"
+WORKER_CLAIMS = "safecase_claims"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("safecase", "safety cases (pytest-safecase)")
+    group.addoption(
+        "--safecase-report",
+        nargs="?",
+        const=DEFAULT_REPORT_DIR,
+        default=None,
+        metavar="DIR",
+        help="print the full argument tree after the run and write the reports to DIR "
+        f"(default {DEFAULT_REPORT_DIR}/).",
+    )
+    group.addoption(
+        "--safecase-file",
+        default=None,
+        metavar="PATH",
+        help="the safety-case YAML (default: safecase.yaml beside the tests given, "
+        "else safety_tests/safecase.yaml under the rootdir).",
+    )
+    group.addoption(
+        "--safecase-gate",
+        action="store_true",
+        default=False,
+        help="exit non-zero unless the root goal of the safety case is supported.",
+    )
+    group.addoption(
+        "--safecase-level",
+        type=int,
+        default=None,
+        metavar="N",
+        help="evaluate only up to adoption level N: claims above it are deselected.",
+    )
+    parser.addini("safecase_file", "path of the safety-case YAML, relative to the rootdir")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    level = config.getoption("safecase_level")
+    if level is not None and level < 1:
+        raise pytest.UsageError(f"--safecase-level must be 1 or more, got {level}")
+    case = None
+    path = _case_path(config)
+    if path is not None:
+        case, problems = load_case(path)
+        problems = problems or validate_case(case)
+        if problems:
+            raise pytest.UsageError(
+                "invalid safety case:\n" + "\n".join(f"  {problem}" for problem in problems)
+            )
+        config.stash[CASE_METADATA_KEY] = case.metadata
+    run = CaseRun(case, level_limit=level)
+    config.stash[RUN_KEY] = run
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Controller(config, run), "safecase-controller")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem() -> Generator[None, Any, Any]:
+    result = yield
+    for item in result if isinstance(result, list) else [result]:
+        if isinstance(item, pytest.Function):
+            _claim_spec(item)  # a bad claim marker is a collection error naming the test
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    run = config.stash[RUN_KEY]
+    specs = [spec for item in items if (spec := _claim_spec(item)) is not None]
+    problems = validate_claims(run.case, specs)
+    if problems:
+        raise pytest.UsageError(
+            "claims disagree with the safety case:\n" + "\n".join(f"  {p}" for p in problems)
+        )
+    run.add_claims(specs)
+    if hasattr(config, "workerinput"):
+        config.workeroutput[WORKER_CLAIMS] = [spec.to_dict() for spec in specs]  # type: ignore[attr-defined]
+    if run.level_limit is not None and specs:
+        nodes = run.result().nodes
+        above = [
+            item
+            for item in items
+            if (spec := _claim_spec(item)) is not None and not nodes[spec.id].in_scope
+        ]
+        if above:
+            config.hook.pytest_deselected(items=above)
+            items[:] = [item for item in items if item not in above]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    spec = _claim_spec(item)
+    if spec is not None and (call.when == "call" or report.outcome != "passed"):
+        recorder = item.stash.get(EVIDENCE_KEY, None) if call.when == "call" else None
+        report.safecase = _payload(report, call, spec, recorder)  # type: ignore[attr-defined]
+    return report
+
+
+class Controller:
+    """The controller's side: gathers results, prints the argument, gates the exit status."""
+
+    def __init__(self, config: pytest.Config, run: CaseRun) -> None:
+        self.config = config
+        self.run = run
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        payload = getattr(report, "safecase", None)
+        if payload is not None:
+            self.run.add_phase(payload)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.run.add_claims(getattr(node, "workeroutput", {}).get(WORKER_CLAIMS, []))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.run.claims and self.run.case is None:
+            return
+        result = self.run.result()
+        self.config.stash[RESULT_KEY] = result
+        if (
+            self.config.getoption("safecase_gate")
+            and result.verdict is not Verdict.SUPPORTED
+            and session.exitstatus == pytest.ExitCode.OK
+        ):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        result = self.config.stash.get(RESULT_KEY, None)
+        if result is None:
+            return
+        if self.config.getoption("safecase_report") is not None:
+            terminalreporter.section("safety case", sep="=")
+            for text, markup in tree_lines(result, width=terminalreporter._tw.fullwidth):
+                terminalreporter.write_line(text, **markup)
+            terminalreporter.write_line("")
+        text, markup = summary_line(result, gate=self.config.getoption("safecase_gate"))
+        terminalreporter.write_line(text, **markup)
+
+
+def _case_path(config: pytest.Config) -> Path | None:
+    """The case file: option, ini, beside the tests given, or safety_tests/ under the rootdir."""
+    explicit = config.getoption("safecase_file") or config.getini("safecase_file")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_absolute():
+            base = config.invocation_params.dir if config.getoption("safecase_file") else None
+            path = (base or config.rootpath) / path
+        if not path.is_file():
+            raise pytest.UsageError(f"safety-case file not found: {path}")
+        return path
+    candidates = []
+    for arg in config.args:
+        folder = Path(arg.split("::")[0])
+        folder = folder if folder.is_absolute() else config.invocation_params.dir / folder
+        candidates.append((folder if folder.is_dir() else folder.parent) / DEFAULT_CASE_FILE)
+    candidates.append(config.rootpath / "safety_tests" / DEFAULT_CASE_FILE)
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def _claim_spec(item: pytest.Item) -> ClaimSpec | None:
+    """The item's claim, read once from its marker; a bad marker raises a collection error."""
+    if SPEC_KEY in item.stash:
+        return item.stash[SPEC_KEY]
+    markers = list(item.iter_markers(MARKER))
+    spec = None
+    if markers:
+        path, line, _ = item.location
+        try:
+            if len(markers) > 1:
+                raise ClaimDeclarationError("a test can be evidence for one claim only")
+            spec = spec_from_marker(
+                markers[0].args,
+                markers[0].kwargs,
+                nodeid=item.nodeid,
+                name=getattr(item, "originalname", item.name),
+                path=path,
+                line=None if line is None else line + 1,
+            )
+        except ClaimDeclarationError as exc:
+            raise pytest.Collector.CollectError(f"{item.nodeid}: {exc}") from None
+    item.stash[SPEC_KEY] = spec
+    return spec
+
+
+def _payload(
+    report: pytest.TestReport,
+    call: pytest.CallInfo[None],
+    spec: ClaimSpec,
+    recorder: Evidence | None,
+) -> dict[str, Any]:
+    """What one phase of a claim test tells the controller, as plain JSON-safe data."""
+    exc_type = call.excinfo.type if call.excinfo is not None else None
+    verdict = phase_verdict(call.when, report.outcome, exc_type, hasattr(report, "wasxfail"))
+    outcome = TestOutcome(
+        nodeid=report.nodeid,
+        verdict=verdict,
+        duration=report.duration,
+        message=_message(report, call, verdict),
+        path=spec.path,
+        line=spec.line,
+    )
+    if recorder is not None:
+        outcome.evidence = recorder.records
+        outcome.notes = recorder.notes
+        outcome.attachments = recorder.attachments
+    return {"claim": spec.to_dict(), "outcome": outcome.to_dict()}
+
+
+def _message(report: pytest.TestReport, call: pytest.CallInfo[None], verdict: Verdict) -> str:
+    if verdict is Verdict.SUPPORTED:
+        return ""
+    if report.skipped:
+        reason = getattr(report, "wasxfail", "") or (
+            report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        )
+        prefix = "expected failure" if hasattr(report, "wasxfail") else "skipped"
+        return f"{prefix}: {reason}".rstrip(": ")
+    if call.excinfo is None:
+        return f"{call.when} failed"
+    if isinstance(call.excinfo.value, ClaimRefuted | ClaimInconclusive):
+        text = str(call.excinfo.value)
+    else:
+        text = call.excinfo.exconly().strip()
+    where = "" if call.when == "call" else f"in {call.when}: "
+    return where + (text if len(text) <= 400 else text[:399] + "…")

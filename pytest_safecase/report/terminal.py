@@ -1,0 +1,133 @@
+"""The argument as text for the terminal: a tree with a mark per node, and a one-line summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_safecase.case.model import NodeType
+from pytest_safecase.case.result import CaseResult, NodeResult
+from pytest_safecase.verdict import Verdict
+
+MAX_WIDTH = 100
+Line = tuple[str, dict[str, bool]]
+
+COLOURS: dict[Verdict, dict[str, bool]] = {
+    Verdict.SUPPORTED: {"green": True},
+    Verdict.REFUTED: {"red": True, "bold": True},
+    Verdict.ERROR: {"red": True},
+    Verdict.INCONCLUSIVE: {"yellow": True},
+    Verdict.NOT_EVALUATED: {},
+    Verdict.UNDEVELOPED: {"cyan": True},
+}
+
+
+def tree_lines(result: CaseResult, width: int = MAX_WIDTH) -> list[Line]:
+    """The whole argument, depth first, one node a line plus figure lines under claims."""
+    width = min(width, MAX_WIDTH)
+    lines: list[Line] = []
+    shown: set[str] = set()
+
+    def visit(node: NodeResult, prefix: str, branch: str, last: bool) -> None:
+        markup = COLOURS.get(node.verdict, {}) if node.verdict else {}
+        if node.id in shown:
+            lines.append((_fit(f"{prefix}{branch}↑ {node.id} (shown above)", width), {}))
+            return
+        shown.add(node.id)
+        lines.append((_fit(prefix + branch + _headline(node), width), markup))
+        inner = prefix + ("" if not branch else "   " if last else "│  ")
+        for detail in _details(node, result):
+            lines.append((_fit(inner + "   " + detail, width), {}))
+        children = [result.nodes[child] for child in node.supported_by]
+        for index, child in enumerate(children):
+            is_last = index == len(children) - 1
+            visit(child, inner, "└─ " if is_last else "├─ ", is_last)
+
+    visit(result.nodes[result.root], "", "", True)
+    return lines
+
+
+def summary_line(result: CaseResult, *, gate: bool = False) -> Line:
+    """One line: the root verdict, claim counts, level reached, and the gate's decision."""
+    text, markup = _counts_line(result)
+    if gate:
+        text += " | gate: " + ("pass" if result.verdict is Verdict.SUPPORTED else "BLOCKED")
+    return text, markup
+
+
+def _counts_line(result: CaseResult) -> Line:
+    counts = result.counts()
+    total = sum(counts.values())
+    parts = [f"{n} {verdict.value}" for verdict, n in counts.items() if n]
+    text = f"safety case {result.root}: {result.verdict.value.upper()}"
+    text += f" | {total} claim{'s' if total != 1 else ''}" + (
+        f": {', '.join(parts)}" if parts else ""
+    )
+    out_of_scope = sum(1 for node in result.claims() if not node.in_scope)
+    if out_of_scope:
+        text += f" | {out_of_scope} above level {result.level_limit}"
+    if result.levels:
+        top = result.level_limit if result.level_limit is not None else max(result.levels)
+        text += f" | level reached: {result.level_reached} of {top}"
+    return text, COLOURS[result.verdict]
+
+
+def _headline(node: NodeResult) -> str:
+    mark = node.verdict.mark if node.verdict else "·"
+    tags = []
+    if node.level is not None:
+        tags.append(f"L{node.level}")
+    if node.argument:
+        tags.append(node.argument)
+    if not node.in_scope:
+        tags.append("out of scope")
+    tag = f" [{' '.join(tags)}]" if tags else ""
+    status = (
+        f" ({node.verdict.value})" if node.verdict and node.verdict is not Verdict.SUPPORTED else ""
+    )
+    kind = "" if node.type in (NodeType.GOAL,) else f"{node.type.value.lower()} "
+    return f"{mark} {node.id}{tag}{status} {kind}{node.text}"
+
+
+def _details(node: NodeResult, result: CaseResult) -> list[str]:
+    details: list[str] = []
+    for ctx_id in node.in_context_of:
+        ctx = result.nodes[ctx_id]
+        label = ctx.type.value.lower()
+        if ctx.type is NodeType.ASSUMPTION and ctx.verdict is not None:
+            accepted = ctx.accepted and not ctx.tests
+            label += " (accepted without evidence)" if accepted else f" ({ctx.verdict.value})"
+        details.append(f"↳ {ctx.id} {label}: {ctx.text}")
+    for test in node.tests:
+        figures = [_figure(record) for record in test.evidence]
+        figures = [figure for figure in figures if figure]
+        if figures:
+            details.extend(f"{test.verdict.mark} {figure}" for figure in figures)
+        if test.verdict is not Verdict.SUPPORTED and test.message and not figures:
+            details.append(f"{test.verdict.mark} {test.nodeid.split('::')[-1]}: {test.message}")
+        elif len(node.tests) > 1 and not figures:
+            details.append(f"{test.verdict.mark} {test.nodeid.split('::')[-1]}")
+    if node.verdict not in (None, Verdict.SUPPORTED) and not node.tests and node.reason:
+        details.append(f"why: {node.reason}")
+    return details
+
+
+def _figure(record: dict[str, Any]) -> str:
+    if record.get("kind") in ("rate", "sequential-rate"):
+        op = "≥" if record["direction"] == "at_least" else "≤"
+        name = f"{record['name']}: " if record.get("name") else ""
+        estimate = record.get("estimate")
+        shown = "n/a" if estimate is None else f"{estimate:.3f}"
+        return (
+            f"{name}{shown} [{record['lower']:.3f}, {record['upper']:.3f}] "
+            f"n={record['trials']} claim {op} {record['threshold']:g}"
+        )
+    if record.get("kind") == "value":
+        bounds = [f"≥ {record['at_least']:g}"] if record.get("at_least") is not None else []
+        bounds += [f"≤ {record['at_most']:g}"] if record.get("at_most") is not None else []
+        claim = f" claim {' and '.join(bounds)}" if bounds else ""
+        return f"{record['name']} = {record['value']:.4g}{claim}"
+    return ""
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,75 @@
+"""One run's claims and outcomes as they arrive (from one process or many), and test verdicts.
+
+Nothing here touches pytest: the plugin feeds it plain data taken from items and reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_safecase.case import CaseFile, CaseResult, ClaimSpec, TestOutcome, assemble
+from pytest_safecase.evidence import ClaimInconclusive
+from pytest_safecase.verdict import SEVERITY, Verdict
+
+
+def phase_verdict(
+    when: str, outcome: str, exc_type: type[BaseException] | None, xfailed: bool
+) -> Verdict:
+    """The verdict one test phase gives its claim.
+
+    A failed assertion refutes; :class:`ClaimInconclusive` is inconclusive; any other exception, and
+    any failure outside the test body (fixtures, teardown), is an error; a skip is not evaluated; an
+    expected failure (xfail) is a failure the author already knows about, so it refutes.
+    """
+    if outcome == "passed":
+        return Verdict.SUPPORTED
+    if outcome == "skipped":
+        return Verdict.REFUTED if xfailed else Verdict.NOT_EVALUATED
+    if when != "call" or exc_type is None:
+        return Verdict.ERROR
+    if issubclass(exc_type, ClaimInconclusive):
+        return Verdict.INCONCLUSIVE
+    if issubclass(exc_type, AssertionError):
+        return Verdict.REFUTED
+    return Verdict.ERROR
+
+
+@dataclass
+class CaseRun:
+    """Accumulates claim declarations and per-phase test payloads for one run."""
+
+    case: CaseFile | None
+    level_limit: int | None = None
+    claims: dict[str, ClaimSpec] = field(default_factory=dict)
+    outcomes: dict[str, TestOutcome] = field(default_factory=dict)
+
+    def add_claims(self, specs: Iterable[ClaimSpec | dict[str, Any]]) -> None:
+        for spec in specs:
+            spec = spec if isinstance(spec, ClaimSpec) else ClaimSpec.from_dict(spec)
+            self.claims.setdefault(spec.nodeid, spec)
+
+    def add_phase(self, payload: dict[str, Any]) -> None:
+        """Merge one phase's payload (see :func:`phase_payload`) into the test's outcome."""
+        incoming = TestOutcome.from_dict(payload["outcome"])
+        if "claim" in payload:
+            self.add_claims([payload["claim"]])
+        current = self.outcomes.get(incoming.nodeid)
+        if current is None:
+            self.outcomes[incoming.nodeid] = incoming
+            return
+        current.duration += incoming.duration
+        current.evidence += incoming.evidence
+        current.notes += incoming.notes
+        current.attachments += incoming.attachments
+        current.usage = {**current.usage, **incoming.usage}
+        if SEVERITY.index(incoming.verdict) < SEVERITY.index(current.verdict):
+            current.verdict = incoming.verdict
+            current.message = incoming.message
+
+    def result(self) -> CaseResult:
+        ordered = sorted(
+            self.claims.values(), key=lambda spec: (spec.path, spec.line or 0, spec.nodeid)
+        )
+        return assemble(self.case, ordered, self.outcomes, level_limit=self.level_limit)

@@ -1,0 +1,257 @@
+"""A local fake LLM server speaking the OpenAI chat-completions and Anthropic messages formats.
+
+Standard library only, bound to 127.0.0.1 on a random port, so the real ``openai`` and ``anthropic``
+SDKs can be driven at it through their base URL. Faults can be queued to exercise retries and
+error handling: status codes with headers (429 + Retry-After, 500), slow replies, dropped
+connections, malformed JSON and well-formed JSON of the wrong shape.
+
+Run it as a script (``python tests/models/fakeserver.py --latency 0.05``) to serve from a separate
+process; it prints its port on the first line of stdout and serves until stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+OPENAI_PATH = "/v1/chat/completions"
+ANTHROPIC_PATH = "/v1/messages"
+STATS_PATH = "/_stats"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected misbehaviour, consumed by the next model request the server receives."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    """Raw body to send instead of a normal reply (used for malformed or wrong-shape replies)."""
+    delay: float = 0.0
+    drop: bool = False
+    """Close the connection without sending any response."""
+
+    @classmethod
+    def rate_limited(cls, retry_after: str | None = None) -> Fault:
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        body = json.dumps({"error": {"type": "rate_limit_error", "message": "slow down, fake"}})
+        return cls(status=429, headers=headers, body=body)
+
+    @classmethod
+    def server_error(cls, status: int = 500) -> Fault:
+        body = json.dumps({"error": {"type": "api_error", "message": "fake internal failure"}})
+        return cls(status=status, body=body)
+
+    @classmethod
+    def slow(cls, delay: float) -> Fault:
+        return cls(delay=delay)
+
+    @classmethod
+    def dropped(cls) -> Fault:
+        return cls(drop=True)
+
+    @classmethod
+    def malformed_json(cls) -> Fault:
+        return cls(body='{"choices": [ this is not json')
+
+    @classmethod
+    def raw(cls, payload: Any, status: int = 200) -> Fault:
+        return cls(status=status, body=json.dumps(payload))
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    """What the server received, kept in memory for assertions."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    received_at: float
+
+
+def reply_text(serial: int, body: dict[str, Any]) -> str:
+    """A deterministic reply that names its server serial, so cached answers are recognisable."""
+    messages = body.get("messages") or []
+    last = messages[-1]["content"] if messages else ""
+    if isinstance(last, list):
+        last = " ".join(part.get("text", "") for part in last if isinstance(part, dict))
+    return f"reply #{serial} to: {last}"
+
+
+class FakeLLMServer:
+    """A threaded HTTP server with a fault queue and a log of requests."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+        self._faults: deque[Fault] = deque()
+        self._lock = threading.Lock()
+        self._serial = 0
+        self.requests: list[SeenRequest] = []
+        self.connections = 0
+        handler = _make_handler(self)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def root_url(self) -> str:
+        """The base URL for the Anthropic SDK (it appends ``/v1/messages``)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def openai_url(self) -> str:
+        """The base URL for the OpenAI SDK (it appends ``/chat/completions``)."""
+        return f"{self.root_url}/v1"
+
+    def start(self) -> FakeLLMServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def inject(self, *faults: Fault) -> None:
+        with self._lock:
+            self._faults.extend(faults)
+
+    def _next(self, seen: SeenRequest) -> tuple[Fault | None, int]:
+        with self._lock:
+            self.requests.append(seen)
+            self._serial += 1
+            fault = self._faults.popleft() if self._faults else None
+            return fault, self._serial
+
+    def _count_connection(self) -> None:
+        with self._lock:
+            self.connections += 1
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+
+def _openai_reply(serial: int, body: dict[str, Any]) -> dict[str, Any]:
+    text = reply_text(serial, body)
+    return {
+        "id": f"chatcmpl-fake{serial}",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", "fake"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+    }
+
+
+def _anthropic_reply(serial: int, body: dict[str, Any]) -> dict[str, Any]:
+    text = reply_text(serial, body)
+    return {
+        "id": f"msg_fake{serial}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "fake"),
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 13, "output_tokens": 5},
+    }
+
+
+def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def setup(self) -> None:
+            super().setup()
+            server._count_connection()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Stay quiet: test output should not fill with access logs."""
+
+        def _send(self, status: int, payload: str, headers: dict[str, str] | None = None) -> None:
+            data = payload.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+        def do_GET(self) -> None:
+            if self.path == STATS_PATH:
+                stats = {"requests": server.request_count, "connections": server.connections}
+                self._send(200, json.dumps(stats))
+            else:
+                self._send(404, json.dumps({"error": {"message": "not found"}}))
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                self._send(400, json.dumps({"error": {"message": "fake: request is not JSON"}}))
+                return
+            seen = SeenRequest(self.path, dict(self.headers.items()), body, time.monotonic())
+            fault, serial = server._next(seen)
+            delay = server.latency + (fault.delay if fault else 0.0)
+            if delay:
+                time.sleep(delay)
+            if fault is not None and fault.drop:
+                self.close_connection = True
+                return
+            if fault is not None and fault.body is not None:
+                self._send(fault.status, fault.body, fault.headers)
+                return
+            if self.path == OPENAI_PATH:
+                payload = _openai_reply(serial, body)
+            elif self.path == ANTHROPIC_PATH:
+                payload = _anthropic_reply(serial, body)
+            else:
+                self._send(404, json.dumps({"error": {"message": f"no route {self.path}"}}))
+                return
+            status = fault.status if fault is not None else 200
+            self._send(status, json.dumps(payload), fault.headers if fault else None)
+
+    return Handler
+
+
+def main() -> None:
+    """Serve from a separate process until stdin closes (used by the throughput benchmark)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    server = FakeLLMServer(latency=args.latency).start()
+    print(server.port, flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

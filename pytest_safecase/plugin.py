@@ -255,6 +255,7 @@ def _message(report: pytest.TestReport, call: pytest.CallInfo[None], verdict: Ve
         reason = getattr(report, "wasxfail", "") or (
             report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         )
+        reason = reason.removeprefix("Skipped: ")
         prefix = "expected failure" if hasattr(report, "wasxfail") else "skipped"
         return f"{prefix}: {reason}".rstrip(": ")
     if call.excinfo is None:

@@ -116,6 +116,7 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
     """Check that claims name the right kind of node and agree with each other and with the file."""
     problems: list[Problem] = []
     first: dict[str, ClaimSpec] = {}
+    stated: set[str] = set()
     nodes = case.nodes if case else {}
     where = str(case.path) if case and case.path else "<claims>"
     for spec in claims:
@@ -123,10 +124,6 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
         node = nodes.get(spec.id)
         if node is not None:
             messages.extend(_against_node(spec, node, where))
-        elif not spec.statement:
-            messages.append(
-                ("claim-text", f"claim '{spec.id}' has no statement and is not a node of {where}")
-            )
         if spec.supports is not None:
             parent = nodes.get(spec.supports)
             if parent is None and case is not None:
@@ -155,6 +152,19 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
             Problem(spec.path or where, spec.line, spec.id, rule, f"{spec.nodeid}: {message}")
             for rule, message in messages
         )
+        if spec.statement:
+            stated.add(spec.id)
+    for claim_id, spec in first.items():
+        if claim_id not in nodes and claim_id not in stated:
+            problems.append(
+                Problem(
+                    spec.path or where,
+                    spec.line,
+                    claim_id,
+                    "claim-text",
+                    f"{spec.nodeid}: claim '{claim_id}' has no statement and is not a node of {where}",
+                )
+            )
     return problems
 
 

@@ -1,8 +1,9 @@
 """``anthropic:MODEL``: the messages API through the official SDK.
 
 Reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL. The API requires ``max_tokens``, so requests
-without one get ``DEFAULT_MAX_TOKENS``; it has no ``seed``, which is then only part of the cache
-key. System-role chat messages are moved to the ``system`` parameter, as the API expects.
+without one get ``DEFAULT_MAX_TOKENS``. The current messages API (SDK 2.x) takes neither
+``temperature`` nor ``seed``: they are not sent, and only keep requests apart in the cache.
+System-role chat messages are moved to the ``system`` parameter, as the API expects.
 """
 
 from __future__ import annotations
@@ -69,8 +70,6 @@ class AnthropicProvider(Provider):
         }
         if system_parts:
             body["system"] = "\n\n".join(system_parts)
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
         return body
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:

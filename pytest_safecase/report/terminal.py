@@ -106,7 +106,8 @@ def _details(node: NodeResult, result: CaseResult) -> list[str]:
             details.append(f"{test.verdict.mark} {test.nodeid.split('::')[-1]}: {test.message}")
         elif len(node.tests) > 1 and not figures:
             details.append(f"{test.verdict.mark} {test.nodeid.split('::')[-1]}")
-    if node.verdict not in (None, Verdict.SUPPORTED) and not node.tests and node.reason:
+    unexplained = not node.tests and (not node.supported_by or node.reason.startswith("assumption"))
+    if node.verdict not in (None, Verdict.SUPPORTED) and unexplained and node.reason:
         details.append(f"why: {node.reason}")
     return details
 

@@ -129,8 +129,10 @@ def trials_to_settle(
         return None
 
     def decided(n: int) -> bool:
-        k = round(rate * n)
-        lo, hi = clopper_pearson(k, n, confidence)
+        # Real-valued successes keep the search monotone in n (no rounding jumps).
+        k, alpha = rate * n, 1.0 - confidence
+        lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+        hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
         return rate_verdict(lo, hi, direction, threshold) is not Verdict.INCONCLUSIVE
 
     low, high = trials, trials

@@ -95,6 +95,8 @@ class FakeLLMServer:
         self._serial = 0
         self.requests: list[SeenRequest] = []
         self.connections = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         handler = _make_handler(self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
@@ -115,7 +117,7 @@ class FakeLLMServer:
         return f"{self.root_url}/v1"
 
     def start(self) -> FakeLLMServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -135,6 +137,15 @@ class FakeLLMServer:
             self._serial += 1
             fault = self._faults.popleft() if self._faults else None
             return fault, self._serial
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _count_connection(self) -> None:
         with self._lock:
@@ -211,6 +222,13 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, json.dumps({"error": {"message": "not found"}}))
 
         def do_POST(self) -> None:
+            server._enter()
+            try:
+                self._answer()
+            finally:
+                server._leave()
+
+        def _answer(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             try:

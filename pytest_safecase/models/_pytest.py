@@ -1,0 +1,426 @@
+"""The pytest side of the model layer: options, the two model fixtures, header and usage summary.
+
+Loaded by the core plugin (``pytest_plugins``) or on its own with
+``-p pytest_safecase.models._pytest``. Per-test usage travels on each test report as the JSON-safe
+attribute ``report.safecase_usage`` (``{spec: ModelUsage fields}``), so totals are correct under
+pytest-xdist too; a test that died of a ``ModelError`` carries ``report.safecase_model_error``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from .._state import case_metadata
+from ._accounting import LEDGER, ModelUsage, UsageBySpec, merge_usage, usage_since
+from ._base import ModelError
+from ._cache import CACHE_MODES, CacheMode, ResponseCache
+from ._model import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, Model
+from ._progress import MIN_BATCH_FOR_PROGRESS, LineProgress, Progress, ProgressFactory
+from ._registry import get_model, make_provider
+from ._retry import RetryPolicy
+from ._wire import redact_url
+
+Role = Literal["untrusted", "trusted"]
+ROLES: tuple[Role, ...] = ("untrusted", "trusted")
+DEFAULT_SPECS: dict[Role, str] = {"untrusted": "builtin:untrusted", "trusted": "builtin:trusted"}
+DEFAULT_RETRIES = 4
+DEFAULT_CACHE_DIR = ".safecase_cache"
+_BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which spec plays a role, and where that choice came from (shown in the header)."""
+
+    role: Role
+    spec: str
+    source: str
+
+    @property
+    def is_default(self) -> bool:
+        return self.source == "default"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The run-wide knobs of the model layer, after validation."""
+
+    cache_mode: CacheMode
+    cache_dir: Path
+    max_concurrency: int
+    retries: int
+    timeout: float
+
+
+@dataclass
+class _RunState:
+    settings: ModelSettings
+    choices: dict[Role, ModelChoice]
+    cache: ResponseCache | None = None
+    totals: UsageBySpec = field(default_factory=dict)
+    per_test: dict[str, UsageBySpec] = field(default_factory=dict)
+
+
+_STATE = pytest.StashKey[_RunState]()
+_SNAPSHOT = pytest.StashKey[UsageBySpec]()
+_COLLECTOR_NAME = "safecase-model-usage"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("safecase")
+    for role in ROLES:
+        group.addoption(
+            f"--safecase-{role}",
+            metavar="SPEC",
+            default=None,
+            help=f"{role} model, e.g. openai:gpt-4o, anthropic:MODEL, builtin:NAME "
+            f"(else env SAFECASE_{role.upper()}, ini, x-models; default {DEFAULT_SPECS[role]})",
+        )
+        parser.addini(f"safecase_{role}", f"{role} model spec", default=None)
+    group.addoption(
+        "--safecase-cache",
+        choices=CACHE_MODES,
+        default=None,
+        help="response cache: on (read+write), replay (cache only, a miss fails the test, "
+        "never touches the network), off. Default: on",
+    )
+    group.addoption(
+        "--safecase-cache-dir",
+        metavar="DIR",
+        default=None,
+        help=f"response cache directory (default: <rootdir>/{DEFAULT_CACHE_DIR})",
+    )
+    group.addoption(
+        "--safecase-max-concurrency",
+        metavar="N",
+        type=int,
+        default=None,
+        help=f"concurrent model requests per model (default {DEFAULT_MAX_CONCURRENCY})",
+    )
+    group.addoption(
+        "--safecase-retries",
+        metavar="N",
+        type=int,
+        default=None,
+        help=f"retries of a transient model failure before it is an error (default "
+        f"{DEFAULT_RETRIES})",
+    )
+    group.addoption(
+        "--safecase-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help=f"timeout of one model request attempt (default {DEFAULT_TIMEOUT:g})",
+    )
+    parser.addini("safecase_cache", "response cache mode: on, replay or off", default=None)
+    parser.addini("safecase_cache_dir", "response cache directory", default=None)
+    parser.addini("safecase_max_concurrency", "concurrent model requests", default=None)
+    parser.addini("safecase_retries", "retries of a transient model failure", default=None)
+    parser.addini("safecase_timeout", "timeout of one model request attempt", default=None)
+
+
+def _option_or_ini(config: pytest.Config, name: str) -> tuple[object, str] | None:
+    value = config.getoption(f"safecase_{name}")
+    if value is not None:
+        return value, "option"
+    ini_value = config.getini(f"safecase_{name}")
+    if ini_value not in (None, ""):
+        return ini_value, "ini"
+    return None
+
+
+def _number(
+    config: pytest.Config, name: str, kind: type[int] | type[float], default: float
+) -> float:
+    found = _option_or_ini(config, name)
+    if found is None:
+        return default
+    try:
+        value = kind(str(found[0]).strip())
+    except ValueError:
+        raise pytest.UsageError(f"safecase_{name} must be a number, got {found[0]!r}") from None
+    return value
+
+
+def read_settings(config: pytest.Config) -> ModelSettings:
+    """Options over ini over defaults; an invalid value is a usage error, not a guess."""
+    mode_found = _option_or_ini(config, "cache")
+    cache_mode = str(mode_found[0]).strip() if mode_found else "on"
+    if cache_mode not in CACHE_MODES:
+        raise pytest.UsageError(
+            f"safecase cache mode must be one of {', '.join(CACHE_MODES)}, got {cache_mode!r}"
+        )
+    dir_found = _option_or_ini(config, "cache_dir")
+    if dir_found is None:
+        cache_dir = config.rootpath / DEFAULT_CACHE_DIR
+    elif dir_found[1] == "option":
+        cache_dir = Path(str(dir_found[0])).absolute()
+    else:
+        cache_dir = config.rootpath / str(dir_found[0])
+    max_concurrency = int(_number(config, "max_concurrency", int, DEFAULT_MAX_CONCURRENCY))
+    retries = int(_number(config, "retries", int, DEFAULT_RETRIES))
+    timeout = float(_number(config, "timeout", float, DEFAULT_TIMEOUT))
+    if max_concurrency < 1 or retries < 0 or timeout <= 0:
+        raise pytest.UsageError(
+            "safecase: max concurrency must be >= 1, retries >= 0 and timeout > 0 "
+            f"(got {max_concurrency}, {retries}, {timeout})"
+        )
+    return ModelSettings(cache_mode, cache_dir, max_concurrency, retries, timeout)  # type: ignore[arg-type]
+
+
+def choose_model(config: pytest.Config, role: Role) -> ModelChoice:
+    """Command line, then environment, then ini, then the case's ``x-models``, then the default."""
+    option = config.getoption(f"safecase_{role}")
+    if option:
+        return ModelChoice(role, option, f"--safecase-{role}")
+    env_name = f"SAFECASE_{role.upper()}"
+    if os.environ.get(env_name):
+        return ModelChoice(role, os.environ[env_name], env_name)
+    ini_value = config.getini(f"safecase_{role}")
+    if ini_value:
+        return ModelChoice(role, str(ini_value).strip(), f"ini safecase_{role}")
+    declared = case_metadata(config).get("x-models") or {}
+    if isinstance(declared, dict) and declared.get(role):
+        return ModelChoice(role, str(declared[role]), "x-models")
+    return ModelChoice(role, DEFAULT_SPECS[role], "default")
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def _state(config: pytest.Config) -> _RunState:
+    return config.stash[_STATE]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    state = _RunState(
+        settings=read_settings(config),
+        choices={role: choose_model(config, role) for role in ROLES},
+    )
+    config.stash[_STATE] = state
+    if _is_controller(config):
+        config.pluginmanager.register(_UsageCollector(state), _COLLECTOR_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None and state.cache is not None:
+        state.cache.close()
+    collector = config.pluginmanager.get_plugin(_COLLECTOR_NAME)
+    if collector is not None:
+        config.pluginmanager.unregister(collector)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Check explicitly chosen models once, so a missing key is one error, not one per test.
+
+    ``replay`` needs no keys: it never calls a provider. Defaults are checked when first used.
+    """
+    state = _state(session.config)
+    state.choices = {role: choose_model(session.config, role) for role in ROLES}
+    problems = []
+    for choice in state.choices.values():
+        if choice.is_default:
+            continue
+        try:
+            provider = make_provider(choice.spec)
+        except ModelError as error:
+            problems.append(f"{choice.role} model {choice.spec} (from {choice.source}): {error}")
+            continue
+        if state.settings.cache_mode == "replay" or not provider.uses_network:
+            continue
+        for env_name in provider.missing_credentials():
+            problems.append(
+                f"{choice.role} model {choice.spec} (from {choice.source}) needs {env_name}, "
+                "which is not set (or run with --safecase-cache replay on a recorded cache)"
+            )
+    if problems:
+        raise pytest.UsageError("safecase models:\n  " + "\n  ".join(problems))
+
+
+def _describe(spec: str) -> str:
+    """The spec plus, for HTTP providers, the base URL in use (credentials stripped)."""
+    prefix = spec.partition(":")[0]
+    base_url = os.environ.get(_BASE_URL_ENV.get(prefix, ""), "")
+    return f"{spec} at {redact_url(base_url)}" if base_url else spec
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = _state(config)
+    models = ", ".join(
+        f"{choice.role}={_describe(choice.spec)} ({choice.source})"
+        for choice in state.choices.values()
+    )
+    settings = state.settings
+    return [
+        f"safecase models: {models}",
+        f"safecase model cache: {settings.cache_mode} at {settings.cache_dir} "
+        f"(concurrency {settings.max_concurrency}, retries {settings.retries}, "
+        f"timeout {settings.timeout:g}s)",
+    ]
+
+
+def _shared_cache(state: _RunState) -> ResponseCache | None:
+    if state.settings.cache_mode == "off":
+        return None
+    if state.cache is None:
+        state.cache = ResponseCache(state.settings.cache_dir)
+    return state.cache
+
+
+def _terminal_progress(config: pytest.Config) -> ProgressFactory:
+    """Progress through pytest's terminal (capture suspended), only on an interactive terminal."""
+
+    def factory(label: str, total: int) -> Progress | None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if (
+            total < MIN_BATCH_FOR_PROGRESS
+            or not _is_controller(config)
+            or reporter is None
+            or not reporter.isatty()
+        ):
+            return None
+
+        def write(text: str) -> None:
+            if capture is None:
+                reporter.write(text, flush=True)
+                return
+            with capture.global_and_fixture_disabled():
+                reporter.write(text, flush=True)
+
+        return LineProgress(write, label, total)
+
+    return factory
+
+
+def build_model(config: pytest.Config, role: Role) -> Model:
+    """The model chosen for ``role``, wired to this run's cache, retries and progress."""
+    state = _state(config)
+    settings = state.settings
+    return get_model(
+        state.choices[role].spec,
+        cache=_shared_cache(state),
+        cache_mode=settings.cache_mode,
+        retry=RetryPolicy(retries=settings.retries),
+        max_concurrency=settings.max_concurrency,
+        timeout=settings.timeout,
+        progress=_terminal_progress(config),
+    )
+
+
+@pytest.fixture(scope="session")
+def untrusted_model(pytestconfig: pytest.Config) -> Iterator[Model]:
+    """U: the capable model whose safety is in question (``--safecase-untrusted``)."""
+    model = build_model(pytestconfig, "untrusted")
+    yield model
+    model.close()
+
+
+@pytest.fixture(scope="session")
+def trusted_model(pytestconfig: pytest.Config) -> Iterator[Model]:
+    """T: the weaker model trusted not to collude (``--safecase-trusted``)."""
+    model = build_model(pytestconfig, "trusted")
+    yield model
+    model.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> None:
+    item.stash[_SNAPSHOT] = LEDGER.snapshot()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach this phase's model usage (and any ModelError) to the report, JSON-safe."""
+    report = yield
+    current = LEDGER.snapshot()
+    delta = usage_since(current, item.stash.get(_SNAPSHOT, {}))
+    item.stash[_SNAPSHOT] = current
+    if delta:
+        report.safecase_usage = {spec: usage.to_json() for spec, usage in delta.items()}  # type: ignore[attr-defined]
+    if call.excinfo is not None and call.excinfo.errisinstance(ModelError):
+        report.safecase_model_error = str(call.excinfo.value)  # type: ignore[attr-defined]
+    return report
+
+
+class _UsageCollector:
+    """Sums per-test usage from reports; registered on the controller (or serial process) only."""
+
+    def __init__(self, state: _RunState) -> None:
+        self._state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        usage = getattr(report, "safecase_usage", None)
+        if not usage:
+            return
+        delta = {spec: ModelUsage.from_json(data) for spec, data in usage.items()}
+        merge_usage(self._state.totals, delta)
+        merge_usage(self._state.per_test.setdefault(report.nodeid, {}), delta)
+
+    def pytest_terminal_summary(
+        self, terminalreporter: pytest.TerminalReporter, config: pytest.Config
+    ) -> None:
+        if not self._state.totals:
+            return
+        terminalreporter.write_sep("=", "safecase model usage")
+        for line in usage_table(self._state.totals):
+            terminalreporter.write_line(line)
+        if config.get_verbosity() > 0:
+            terminalreporter.write_line("")
+            terminalreporter.write_line("per test:")
+            for nodeid, usage in self._state.per_test.items():
+                terminalreporter.write_line(f"  {nodeid}")
+                for line in usage_table(usage, indent="    ", header=False):
+                    terminalreporter.write_line(line)
+
+
+_COLUMNS = ("requests", "calls", "cache hits", "retries", "errors", "tokens in", "tokens out")
+
+
+def usage_table(usage: UsageBySpec, indent: str = "", header: bool = True) -> list[str]:
+    """Aligned rows per model; estimated token counts are marked with a leading ~."""
+    rows = []
+    for spec, counts in sorted(usage.items()):
+        mark = "~" if counts.estimated_tokens else ""
+        rows.append(
+            (
+                spec,
+                str(counts.requests),
+                str(counts.calls),
+                str(counts.cache_hits),
+                str(counts.retries),
+                str(counts.errors),
+                f"{mark}{counts.input_tokens}",
+                f"{mark}{counts.output_tokens}",
+            )
+        )
+    titles = ("model", *_COLUMNS)
+    widths = [max(len(row[i]) for row in [titles, *rows]) for i in range(len(titles))]
+
+    def render(row: tuple[str, ...]) -> str:
+        cells = [row[0].ljust(widths[0])] + [
+            cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        return indent + "  ".join(cells)
+
+    return ([render(titles)] if header else []) + [render(row) for row in rows]
+
+
+def run_usage(config: pytest.Config) -> UsageBySpec:
+    """Per-model totals of this run so far (complete on the controller after the last test)."""
+    return _state(config).totals
+
+
+def usage_by_test(config: pytest.Config) -> dict[str, UsageBySpec]:
+    """Per-test, per-model usage of this run so far, keyed by node id (controller only)."""
+    return _state(config).per_test

@@ -1,0 +1,412 @@
+"""The plugin end to end, through real pytest runs: claims, verdicts, the tree, gate, levels, xdist."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+from pytest_safecase.verdict import Verdict
+
+CASE_YAML = """
+G1:
+  nodeType: Goal
+  text: The deployment is acceptably safe
+  supportedBy: [S1]
+  inContextOf: [C1, A1]
+S1:
+  nodeType: Strategy
+  text: Argue over each control measure
+  supportedBy: [G2, G3]
+G2:
+  nodeType: Goal
+  text: The monitor catches backdoors
+  x-level: 1
+G3:
+  nodeType: Goal
+  text: Deferral keeps usefulness
+  x-level: 2
+C1:
+  nodeType: Context
+  text: 5000 programming tasks
+A1:
+  nodeType: Assumption
+  text: Human audits are reliable
+  x-accepted: true
+"""
+
+
+def verdicts(result):
+    return {node.id: node.verdict for node in result.nodes.values()}
+
+
+def test_claims_as_decorator_and_as_marker_pass_strict_markers(pytester, run_case):
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_safecase import claim
+
+        @claim("Catch rate is high", id="G-catch", argument="control", level=1)
+        def test_catch(evidence):
+            evidence.rate(299, 300, at_least=0.95)
+
+        @pytest.mark.claim("Plain boolean evidence", argument="inability")
+        def test_boolean():
+            assert True
+        """
+    )
+    result, recorder = run_case("--strict-markers")
+    recorder.assertoutcome(passed=2)
+    assert result.verdict is Verdict.SUPPORTED
+    assert result.nodes["G-catch"].argument == "control"
+    assert result.nodes["test_boolean"].text == "Plain boolean evidence"
+    record = result.nodes["G-catch"].tests[0].evidence[0]
+    assert (record["successes"], record["trials"], record["verdict"]) == (299, 300, "supported")
+
+
+def test_unknown_argument_category_is_a_collection_error_naming_the_test(pytester):
+    pytester.makepyfile(
+        """
+        from pytest_safecase import claim
+
+        @claim("x", argument="vibes")
+        def test_bad():
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*test_unknown_argument_category_is_a_collection_error_naming_the_test.py::test_bad: "
+            "claim argument='vibes' is not one of inability, control, trustworthiness, deference*"
+        ]
+    )
+
+
+def test_every_phase_outcome_maps_to_its_verdict(pytester, run_case):
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_safecase import claim
+
+        @pytest.fixture
+        def broken():
+            raise RuntimeError("fixture broke")
+
+        @pytest.fixture
+        def bad_teardown():
+            yield
+            raise RuntimeError("teardown broke")
+
+        @claim("a")
+        def test_supported(evidence):
+            evidence.rate(100, 100, at_least=0.9)
+
+        @claim("b")
+        def test_refuted(evidence):
+            evidence.rate(50, 100, at_least=0.9)
+
+        @claim("c")
+        def test_inconclusive(evidence):
+            evidence.rate(92, 100, at_least=0.9)
+
+        @claim("d")
+        def test_assert_fails():
+            assert 1 == 2
+
+        @claim("e")
+        def test_raises():
+            raise KeyError("boom")
+
+        @claim("f")
+        def test_skipped():
+            pytest.skip("not today")
+
+        @claim("g")
+        def test_fixture_error(broken):
+            pass
+
+        @claim("h")
+        def test_teardown_error(bad_teardown):
+            pass
+
+        @claim("i")
+        def test_bad_input(evidence):
+            evidence.rate(5, 3, at_least=0.5)
+
+        @claim("j")
+        @pytest.mark.xfail(reason="known gap")
+        def test_xfail():
+            assert False
+
+        @claim("k")
+        def test_value_refuted(evidence):
+            evidence.value("latency", 3.0, at_most=2.0)
+        """
+    )
+    result, _ = run_case()
+    expected = {
+        "test_supported": Verdict.SUPPORTED,
+        "test_refuted": Verdict.REFUTED,
+        "test_inconclusive": Verdict.INCONCLUSIVE,
+        "test_assert_fails": Verdict.REFUTED,
+        "test_raises": Verdict.ERROR,
+        "test_skipped": Verdict.NOT_EVALUATED,
+        "test_fixture_error": Verdict.ERROR,
+        "test_teardown_error": Verdict.ERROR,
+        "test_bad_input": Verdict.ERROR,
+        "test_xfail": Verdict.REFUTED,
+        "test_value_refuted": Verdict.REFUTED,
+    }
+    assert {key: verdicts(result)[key] for key in expected} == expected
+    assert result.verdict is Verdict.REFUTED
+    messages = {node.id: node.tests[0].message for node in result.claims()}
+    assert "bad evidence input" in messages["test_bad_input"]
+    assert "test_bad_input" in messages["test_bad_input"]
+    assert messages["test_skipped"] == "skipped: not today"
+    assert "about" in messages["test_inconclusive"] and "trials" in messages["test_inconclusive"]
+    assert messages["test_teardown_error"].startswith("in teardown: RuntimeError")
+
+
+def test_failure_messages_give_estimate_interval_n_and_threshold(pytester):
+    pytester.makepyfile(
+        """
+        from pytest_safecase import claim
+
+        @claim("r")
+        def test_refuted(evidence):
+            evidence.rate(50, 100, at_least=0.9)
+        """
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        ["*refuted: rate 0.5 (50/100), 95% interval [[]0.3983, 0.6017[]], claim >= 0.9*"]
+    )
+
+
+def test_several_tests_and_parametrized_cases_are_all_evidence(pytester, run_case):
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_safecase import claim
+
+        @claim("all hold", id="G-all")
+        @pytest.mark.parametrize("x", [1, 2, 3])
+        def test_cases(x):
+            assert x != 3
+
+        @claim(id="G-all")
+        def test_more():
+            pass
+        """
+    )
+    result, _ = run_case()
+    node = result.nodes["G-all"]
+    assert len(node.tests) == 4
+    assert node.verdict is Verdict.REFUTED
+    assert "test_cases[3]" in node.reason
+
+
+def test_claims_join_the_yaml_tree(pytester, run_case):
+    pytester.makefile(".yaml", safecase=CASE_YAML)
+    pytester.makepyfile(
+        """
+        from pytest_safecase import claim
+
+        @claim(id="G2")
+        def test_monitor(evidence):
+            evidence.rate(300, 300, at_least=0.95)
+
+        @claim("Deferral costs little", id="G3.1", supports="G3", level=2)
+        def test_usefulness(evidence):
+            evidence.value("usefulness", 0.9, at_least=0.8)
+        """
+    )
+    result, _ = run_case()
+    assert result.root == "G1"
+    assert result.nodes["G3"].supported_by == ["G3.1"]
+    assert result.nodes["G3.1"].from_tests
+    assert verdicts(result)["G1"] is Verdict.SUPPORTED
+    assert result.nodes["A1"].verdict is Verdict.SUPPORTED
+    assert result.level_reached == 2
+
+
+def test_undeveloped_and_unevidenced_goals_block_the_root(pytester, run_case):
+    pytester.makefile(".yaml", safecase=CASE_YAML.replace("  x-accepted: true\n", ""))
+    pytester.makepyfile(
+        """
+        from pytest_safecase import claim
+
+        @claim(id="G2")
+        def test_monitor():
+            pass
+        """
+    )
+    result, _ = run_case()
+    assert result.nodes["G3"].verdict is Verdict.UNDEVELOPED
+    assert result.nodes["A1"].verdict is Verdict.UNDEVELOPED  # neither tested nor accepted
+    assert result.verdict is Verdict.UNDEVELOPED
+    assert result.level_reached == 0
+
+
+def test_claim_naming_the_wrong_kind_of_node_is_a_usage_error(pytester):
+    pytester.makefile(".yaml", safecase=CASE_YAML)
+    pytester.makepyfile(
+        """
+        from pytest_safecase import claim
+
+        @claim(id="S1")
+        def test_x():
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*claim id 'S1' names a Strategy*[[]claim-kind[]]"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_invalid_yaml_stops_with_usage_error_and_no_traceback(pytester):
+    pytester.makefile(".yaml", safecase=CASE_YAML.replace("[G2, G3]", "[G2, G3, G9]"))
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: invalid safety case:",
+            "*safecase.yaml:6: S1: supportedBy names 'G9'*[[]unknown-reference[]]",
+        ]
+    )
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_case_file_option_and_ini(pytester, run_case):
+    sub = pytester.mkdir("cases")
+    (sub / "mine.yaml").write_text(CASE_YAML)
+    pytester.makepyfile("from pytest_safecase import claim\n@claim(id='G2')\ndef test_x(): pass")
+    result, _ = run_case("--safecase-file", "cases/mine.yaml")
+    assert result.root == "G1"
+    pytester.makeini("[pytest]\nsafecase_file = cases/mine.yaml\n")
+    result, _ = run_case()
+    assert result.root == "G1"
+    missing = pytester.runpytest("--safecase-file", "nope.yaml")
+    assert missing.ret == pytest.ExitCode.USAGE_ERROR
+    missing.stderr.fnmatch_lines(["*safety-case file not found*nope.yaml"])
+
+
+def test_no_yaml_gives_a_flat_tree_under_an_implicit_root(pytester, run_case):
+    pytester.makepyfile(
+        "from pytest_safecase import claim\n@claim('one claim')\ndef test_x(): pass"
+    )
+    result, _ = run_case()
+    assert result.root == "ROOT"
+    assert result.nodes["ROOT"].supported_by == ["test_x"]
+    assert result.verdict is Verdict.SUPPORTED
+
+
+LEVELS = """
+from pytest_safecase import claim
+
+@claim(id="G2")
+def test_l1():
+    pass
+
+@claim("Deferral works", id="G3.1", supports="G3")
+def test_l2():
+    assert False
+"""
+
+
+def test_level_option_deselects_claims_above_it(pytester, run_case):
+    pytester.makefile(".yaml", safecase=CASE_YAML)
+    pytester.makepyfile(LEVELS)
+    result, recorder = run_case("--safecase-level", "1")
+    recorder.assertoutcome(passed=1)
+    assert len(recorder.getcalls("pytest_deselected")[0].items) == 1
+    assert result.verdict is Verdict.SUPPORTED
+    assert result.level_reached == 1
+    assert not result.nodes["G3.1"].in_scope
+    full, _ = run_case()
+    assert full.verdict is Verdict.REFUTED and full.level_reached == 1
+
+
+def test_gate_sets_the_exit_status(pytester):
+    pytester.makefile(".yaml", safecase=CASE_YAML)
+    pytester.makepyfile(LEVELS)
+    assert pytester.runpytest("--safecase-level", "1").ret == 0
+    assert pytester.runpytest("--safecase-level", "1", "--safecase-gate").ret == 0
+    # Tests pass but G3 is undeveloped at level 2: only the gate turns that into a failure.
+    pytester.makepyfile(
+        LEVELS.replace("assert False", "pass").replace(', id="G3.1", supports="G3"', "")
+    )
+    assert pytester.runpytest().ret == 0
+    gated = pytester.runpytest("--safecase-gate")
+    assert gated.ret == pytest.ExitCode.TESTS_FAILED
+    gated.stdout.fnmatch_lines(["safety case G1: UNDEVELOPED*| gate: BLOCKED"])
+
+
+def test_summary_is_one_line_by_default_and_a_tree_with_report(pytester):
+    pytester.makefile(".yaml", safecase=CASE_YAML)
+    pytester.makepyfile(LEVELS)
+    short = pytester.runpytest()
+    assert "safety case =" not in short.stdout.str()
+    short.stdout.fnmatch_lines(
+        ["safety case G1: REFUTED | 2 claims: 1 supported, 1 refuted | level reached: 1 of 2"]
+    )
+    full = pytester.runpytest("--safecase-report")
+    full.stdout.fnmatch_lines(
+        [
+            "*= safety case =*",
+            "✘ G1 (refuted) The deployment is acceptably safe",
+            "   ↳ C1 context: 5000 programming tasks",
+            "   ↳ A1 assumption (accepted without evidence): Human audits are reliable",
+            "└─ ✘ S1 (refuted) strategy Argue over each control measure",
+            "   ├─ ✔ G2 [L1] The monitor catches backdoors",
+            "   └─ ✘ G3 [L2] (refuted) Deferral keeps usefulness",
+            "      └─ ✘ G3.1 (refuted) Deferral works",
+            "            ✘ test_l2: AssertionError: assert False",
+        ]
+    )
+    assert all(len(line) <= 100 for line in full.stdout.lines)
+
+
+def test_colour_only_where_pytest_uses_colour(pytester):
+    pytester.makepyfile("from pytest_safecase import claim\n@claim('c')\ndef test_x(): pass")
+    plain = pytester.runpytest("--color=no", "--safecase-report")
+    coloured = pytester.runpytest("--color=yes", "--safecase-report")
+    assert "\x1b[" not in plain.stdout.str()
+    assert re.search(r"\x1b\[32m.*safety case ROOT: SUPPORTED", coloured.stdout.str())
+
+
+def test_xdist_gives_the_same_tree_as_a_serial_run(pytester):
+    pytester.makefile(".yaml", safecase=CASE_YAML)
+    pytester.makepyfile(
+        test_a=LEVELS,
+        test_b=textwrap.dedent(
+            """
+            import pytest
+            from pytest_safecase import claim
+
+            @claim("Param claim", supports="S1")
+            @pytest.mark.parametrize("k", range(6))
+            def test_many(k, evidence):
+                evidence.rate(90 + k, 100, at_least=0.8)
+
+            @claim("Skipped claim", supports="S1")
+            def test_skip():
+                pytest.skip("later")
+            """
+        ),
+    )
+
+    def tree(*args):
+        result = pytester.runpytest_subprocess("--safecase-report", "-p", "no:randomly", *args)
+        text = result.stdout.str()
+        return text[text.index("= safety case =") :].splitlines()[1:-2]
+
+    serial = tree()
+    parallel = tree("-n", "2")
+    assert serial == parallel
+    assert any("test_many" in line for line in serial)

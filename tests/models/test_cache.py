@@ -1,0 +1,134 @@
+"""The SQLite response cache: keys, corruption recovery, concurrent writers, no secrets."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
+from fakeserver import FakeLLMServer
+
+from pytest_safecase.models import (
+    CacheCorruptWarning,
+    Reply,
+    Request,
+    ResponseCache,
+    RetryPolicy,
+    Usage,
+    UsageLedger,
+    cache_key,
+    get_model,
+)
+from pytest_safecase.models._cache import CACHE_FILE_NAME
+
+REPLY = Reply("stored answer", "m-1", Usage(3, 4))
+
+
+def test_key_covers_provider_model_request_and_sample() -> None:
+    base = cache_key("openai", "m", Request("p"))
+    assert base == cache_key("openai", "m", Request("p"))
+    assert base == cache_key("openai", "m", Request([{"role": "user", "content": "p"}]))
+    variants = [
+        cache_key("anthropic", "m", Request("p")),
+        cache_key("openai", "m2", Request("p")),
+        cache_key("openai", "m", Request("p", system="s")),
+        cache_key("openai", "m", Request("p", temperature=0.0)),
+        cache_key("openai", "m", Request("p", max_tokens=5)),
+        cache_key("openai", "m", Request("p", seed=1)),
+        cache_key("openai", "m", Request("p", sample=1)),
+    ]
+    assert len({base, *variants}) == len(variants) + 1
+
+
+def test_put_get_round_trip_and_first_answer_stays(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c")
+    assert cache.get("openai", "m", Request("q")) is None
+    cache.put("openai", "m", Request("q"), REPLY)
+    cache.put("openai", "m", Request("q"), Reply("later answer", "m-1", Usage(1, 1)))
+    hit = cache.get("openai", "m", Request("q"))
+    assert hit is not None and (hit.text, hit.model, hit.usage) == ("stored answer", "m-1", Usage(3, 4))
+    assert len(cache) == 1
+    assert (tmp_path / "c" / ".gitignore").read_text().strip().endswith("*")
+    cache.close()
+
+
+@pytest.mark.parametrize(
+    "garbage", [b"this is not a sqlite database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 4000]
+)
+def test_corrupt_file_gives_a_warning_and_a_fresh_cache(tmp_path: Path, garbage: bytes) -> None:
+    (tmp_path / CACHE_FILE_NAME).write_bytes(garbage)
+    cache = ResponseCache(tmp_path)
+    with pytest.warns(CacheCorruptWarning, match="unreadable"):
+        assert cache.get("openai", "m", Request("q")) is None
+    cache.put("openai", "m", Request("q"), REPLY)
+    assert cache.get("openai", "m", Request("q")) is not None
+    moved = list(tmp_path.glob(f"{CACHE_FILE_NAME}.corrupt-*"))
+    assert len(moved) == 1 and moved[0].read_bytes() == garbage
+    cache.close()
+
+
+def test_foreign_schema_version_is_treated_as_unreadable(tmp_path: Path) -> None:
+    first = ResponseCache(tmp_path)
+    assert len(first) == 0
+    first.close()
+    with sqlite3.connect(tmp_path / CACHE_FILE_NAME) as db:
+        db.execute("UPDATE meta SET value = 99 WHERE name = 'schema_version'")
+    db.close()
+    cache = ResponseCache(tmp_path)
+    with pytest.warns(CacheCorruptWarning, match="schema version 99"):
+        assert len(cache) == 0
+    cache.close()
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pytest_safecase.models import Reply, Request, ResponseCache, Usage
+    cache = ResponseCache(sys.argv[1])
+    worker = sys.argv[2]
+    for n in range(150):
+        request = Request(f"prompt {n}", sample=int(worker))
+        cache.put("openai", "m", request, Reply(f"{worker}:{n}", "m", Usage(1, 1)))
+        assert cache.get("openai", "m", Request(f"prompt {n // 2}", sample=int(worker)))
+    print("done", worker)
+    """
+)
+
+
+def test_concurrent_writer_processes_do_not_lose_rows(tmp_path: Path) -> None:
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path), str(worker)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for worker in range(4)
+    ]
+    outputs = [worker.communicate(timeout=60) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0] * 4, outputs
+    cache = ResponseCache(tmp_path)
+    assert len(cache) == 4 * 150
+    hit = cache.get("openai", "m", Request("prompt 149", sample=3))
+    assert hit is not None and hit.text == "3:149"
+    cache.close()
+
+
+def test_cache_file_never_holds_keys_or_headers(llm_env: FakeLLMServer, tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    for spec in ("openai:gpt-fake", "anthropic:claude-fake"):
+        model = get_model(spec, cache=cache, retry=RetryPolicy(0), ledger=UsageLedger())
+        model.generate("remember this", system="sys", sample=2)
+        model.close()
+    cache.close()
+    assert any(seen.headers.get("authorization") for seen in llm_env.requests), (
+        "the planted key did reach the server, so its absence below means something"
+    )
+    raw = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
+    assert b"remember this" in raw
+    for secret in (FAKE_OPENAI_KEY, FAKE_ANTHROPIC_KEY, "Bearer", "x-api-key", "authorization"):
+        assert secret.encode().lower() not in raw.lower()

@@ -1,0 +1,293 @@
+"""The real openai and anthropic SDKs driven at the local fake server, faults included."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from fakeserver import ANTHROPIC_PATH, OPENAI_PATH, FakeLLMServer, Fault
+
+from pytest_safecase.models import (
+    CacheMissError,
+    Model,
+    ModelError,
+    Request,
+    ResponseCache,
+    RetryPolicy,
+    UsageLedger,
+    get_model,
+)
+
+SPECS = ["openai:gpt-fake", "anthropic:claude-fake"]
+FAST_RETRY = RetryPolicy(retries=2, base_delay=0.01, max_retry_after=5.0)
+
+
+def fast_model(spec: str, **options: object) -> Model:
+    settings: dict[str, object] = {"retry": FAST_RETRY, "timeout": 5.0, "ledger": UsageLedger()}
+    settings.update(options)
+    return get_model(spec, **settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_generate_returns_text_usage_and_latency(llm_env: FakeLLMServer, spec: str) -> None:
+    model = fast_model(spec)
+    completion = model.generate("hello there")
+    assert completion.text == "reply #1 to: hello there"
+    assert completion.model.endswith("-fake")
+    assert completion.usage.input_tokens > 0 and completion.usage.output_tokens > 0
+    assert not completion.usage.estimated and not completion.cached
+    assert 0 < completion.latency < 5
+    model.close()
+
+
+def test_openai_request_body_carries_every_parameter(llm_env: FakeLLMServer) -> None:
+    model = fast_model("openai:gpt-fake")
+    model.generate("q", system="be brief", temperature=0.3, max_tokens=50, seed=7)
+    (seen,) = llm_env.requests
+    assert seen.path == OPENAI_PATH
+    assert seen.body["messages"] == [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "q"},
+    ]
+    assert (seen.body["temperature"], seen.body["max_tokens"], seen.body["seed"]) == (0.3, 50, 7)
+    assert seen.headers["x-stainless-retry-count"] == "0", "the SDK's own retries are off"
+    model.close()
+
+
+def test_anthropic_moves_system_messages_and_fills_max_tokens(llm_env: FakeLLMServer) -> None:
+    model = fast_model("anthropic:claude-fake")
+    transcript = [
+        {"role": "system", "content": "rules"},
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+        {"role": "user", "content": "again"},
+    ]
+    completion = model.generate(transcript, system="top", temperature=0.0)
+    (seen,) = llm_env.requests
+    assert seen.path == ANTHROPIC_PATH
+    assert seen.body["system"] == "top\n\nrules"
+    assert [m["role"] for m in seen.body["messages"]] == ["user", "assistant", "user"]
+    assert seen.body["max_tokens"] == 1024
+    assert "temperature" not in seen.body, "the messages API no longer takes it"
+    assert completion.text.endswith("to: again")
+    model.close()
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_rate_limit_waits_for_retry_after_seconds(llm_env: FakeLLMServer, spec: str) -> None:
+    llm_env.inject(Fault.rate_limited(retry_after="0.6"))
+    ledger = UsageLedger()
+    model = fast_model(spec, ledger=ledger)
+    completion = model.generate("patience")
+    first, second = llm_env.requests
+    assert second.received_at - first.received_at >= 0.6
+    assert completion.text.startswith("reply #2")
+    assert ledger.snapshot()[spec].retries == 1
+    model.close()
+
+
+def test_rate_limit_retry_after_http_date(llm_env: FakeLLMServer) -> None:
+    # HTTP dates have one-second resolution: ask for ~2 s so the wait is visibly > 0.
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+    llm_env.inject(Fault.rate_limited(retry_after=when))
+    model = fast_model("openai:gpt-fake")
+    model.generate("dated")
+    first, second = llm_env.requests
+    assert 0.9 <= second.received_at - first.received_at <= 3.5
+    model.close()
+
+
+def test_huge_retry_after_is_capped(llm_env: FakeLLMServer) -> None:
+    llm_env.inject(Fault.rate_limited(retry_after="3600"))
+    model = fast_model("openai:gpt-fake", retry=RetryPolicy(retries=1, max_retry_after=0.2))
+    started = time.monotonic()
+    model.generate("cap")
+    assert time.monotonic() - started < 2
+    model.close()
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_server_errors_are_retried_then_succeed(llm_env: FakeLLMServer, spec: str) -> None:
+    llm_env.inject(Fault.server_error(500), Fault.server_error(503))
+    model = fast_model(spec)
+    assert model.generate("flaky").text.startswith("reply #3")
+    model.close()
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_persistent_failure_is_a_bounded_model_error(llm_env: FakeLLMServer, spec: str) -> None:
+    llm_env.inject(*[Fault.server_error(502)] * 10)
+    ledger = UsageLedger()
+    model = fast_model(spec, ledger=ledger)
+    with pytest.raises(ModelError, match=r"gave up after 3 attempt\(s\).*fake internal failure"):
+        model.generate("doomed")
+    assert llm_env.request_count == 3
+    usage = ledger.snapshot()[spec]
+    assert (usage.requests, usage.calls, usage.retries, usage.errors) == (1, 0, 2, 1)
+    model.close()
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_dropped_connections_are_retried(llm_env: FakeLLMServer, spec: str) -> None:
+    llm_env.inject(Fault.dropped(), Fault.dropped())
+    model = fast_model(spec)
+    assert model.generate("reconnect").text.startswith("reply #3")
+    model.close()
+
+
+def test_slow_reply_times_out_and_is_retried(llm_env: FakeLLMServer) -> None:
+    llm_env.inject(Fault.slow(2.0))
+    model = fast_model("openai:gpt-fake", timeout=0.3)
+    started = time.monotonic()
+    assert model.generate("tortoise").text.startswith("reply #2")
+    assert time.monotonic() - started < 1.5
+    model.close()
+
+
+def test_timeouts_to_the_end_are_a_model_error(llm_env: FakeLLMServer) -> None:
+    llm_env.inject(*[Fault.slow(1.0)] * 3)
+    model = fast_model("anthropic:claude-fake", timeout=0.2, retry=RetryPolicy(1, 0.01))
+    with pytest.raises(ModelError, match="gave up after 2 attempt"):
+        model.generate("never in time")
+    model.close()
+
+
+@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize(
+    ("fault", "quoted"),
+    [
+        (Fault.malformed_json(), "this is not json"),
+        (Fault.raw({"unexpected": "shape"}), "unexpected"),
+        (Fault.raw({"error": {"message": "model overloaded today"}}), "model overloaded today"),
+    ],
+)
+def test_malformed_replies_are_model_errors_that_quote_the_body(
+    llm_env: FakeLLMServer, spec: str, fault: Fault, quoted: str
+) -> None:
+    llm_env.inject(fault)
+    model = fast_model(spec)
+    with pytest.raises(ModelError, match=quoted):
+        model.generate("shape")
+    assert llm_env.request_count == 1, "a malformed reply is final, not retried"
+    model.close()
+
+
+@pytest.mark.parametrize(
+    ("spec", "payload"),
+    [
+        ("openai:gpt-fake", {"choices": [{"message": {"role": "assistant", "content": None}}]}),
+        ("openai:gpt-fake", {"choices": []}),
+        ("anthropic:claude-fake", {"content": [], "stop_reason": "max_tokens"}),
+    ],
+)
+def test_replies_without_content_are_model_errors(
+    llm_env: FakeLLMServer, spec: str, payload: dict[str, object]
+) -> None:
+    llm_env.inject(Fault.raw(payload))
+    model = fast_model(spec)
+    with pytest.raises(ModelError, match="no (choices|text content)"):
+        model.generate("empty")
+    model.close()
+
+
+def test_client_errors_are_not_retried(llm_env: FakeLLMServer) -> None:
+    llm_env.inject(Fault.raw({"error": {"message": "invalid api key"}}, status=401))
+    model = fast_model("openai:gpt-fake")
+    with pytest.raises(ModelError, match="HTTP 401: invalid api key"):
+        model.generate("who am i")
+    assert llm_env.request_count == 1
+    model.close()
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_cache_keys_samples_apart_and_replays_them(
+    llm_env: FakeLLMServer, spec: str, tmp_path: Path
+) -> None:
+    cache = ResponseCache(tmp_path)
+    model = fast_model(spec, cache=cache)
+    draws = [model.generate("same prompt", temperature=1.0, sample=n) for n in range(3)]
+    assert len({draw.text for draw in draws}) == 3, "each sample is its own answer"
+    again = [model.generate("same prompt", temperature=1.0, sample=n) for n in range(3)]
+    assert [a.text for a in again] == [d.text for d in draws]
+    assert all(a.cached for a in again) and llm_env.request_count == 3
+    model.close()
+
+    replay = fast_model(spec, cache=ResponseCache(tmp_path), cache_mode="replay")
+    assert replay.generate("same prompt", temperature=1.0, sample=2).text == draws[2].text
+    with pytest.raises(CacheMissError, match="replay never calls the provider"):
+        replay.generate("same prompt", temperature=1.0, sample=3)
+    assert llm_env.request_count == 3
+    replay.close()
+
+
+def test_replay_never_opens_a_connection(llm_env: FakeLLMServer, tmp_path: Path) -> None:
+    model = fast_model("openai:gpt-fake", cache=ResponseCache(tmp_path), cache_mode="replay")
+    with pytest.raises(CacheMissError):
+        model.generate("not recorded")
+    with pytest.raises(CacheMissError, match="batch item 0"):
+        model.generate_many([Request("a"), Request("b")])
+    assert llm_env.request_count == 0 and llm_env.connections == 0
+
+
+def test_cache_off_always_calls_the_provider(llm_env: FakeLLMServer, tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    model = fast_model("openai:gpt-fake", cache=cache, cache_mode="off")
+    assert model.generate("x").text != model.generate("x").text
+    assert llm_env.request_count == 2 and len(cache) == 0
+    model.close()
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_generate_many_keeps_input_order_within_concurrency(
+    llm_env: FakeLLMServer, spec: str
+) -> None:
+    llm_env.latency = 0.02
+    model = fast_model(spec)
+    requests = [Request(f"question {n}") for n in range(40)]
+    completions = model.generate_many(requests, max_concurrency=5)
+    assert [c.text.split("to: ")[1] for c in completions] == [f"question {n}" for n in range(40)]
+    assert 2 <= llm_env.max_in_flight <= 5
+    model.close()
+
+
+def test_generate_many_fails_closed_on_the_first_error(llm_env: FakeLLMServer) -> None:
+    llm_env.inject(Fault.raw({"error": {"message": "poisoned"}}, status=400))
+    model = fast_model("openai:gpt-fake")
+    with pytest.raises(ModelError, match=r"batch item \d+: .*poisoned"):
+        model.generate_many([Request(f"q{n}") for n in range(10)], max_concurrency=2)
+    model.close()
+
+
+def test_async_api_from_a_caller_event_loop(llm_env: FakeLLMServer) -> None:
+    model = fast_model("anthropic:claude-fake")
+
+    async def main() -> list[str]:
+        one = await model.agenerate("solo")
+        many = await model.agenerate_many([Request("a"), Request("b")], max_concurrency=2)
+        return [one.text, *(c.text for c in many)]
+
+    texts = asyncio.run(main())
+    assert [t.split("to: ")[1] for t in texts] == ["solo", "a", "b"]
+    # The same model keeps working from the sync API and from a second, new loop.
+    assert model.generate("after").text.endswith("after")
+    assert asyncio.run(model.agenerate("again")).text.endswith("again")
+    model.close()
+
+
+def test_accounting_counts_calls_tokens_hits_and_retries(
+    llm_env: FakeLLMServer, tmp_path: Path
+) -> None:
+    ledger = UsageLedger()
+    model = fast_model("openai:gpt-fake", cache=ResponseCache(tmp_path), ledger=ledger)
+    llm_env.inject(Fault.rate_limited(retry_after="0"))
+    model.generate("a")
+    model.generate("a")
+    model.generate("b")
+    usage = ledger.snapshot()["openai:gpt-fake"]
+    assert (usage.requests, usage.calls, usage.cache_hits, usage.retries) == (3, 2, 1, 1)
+    assert (usage.input_tokens, usage.output_tokens) == (22, 14)
+    model.close()

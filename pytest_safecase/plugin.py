@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pytest_safecase._runinfo import base_run_info, now_iso
 from pytest_safecase._state import CASE_METADATA_KEY, EVIDENCE_KEY, SPEC_KEY
 from pytest_safecase.case import (
     CaseResult,
@@ -36,6 +37,14 @@ RESULT_KEY = pytest.StashKey[CaseResult]()
 DEFAULT_REPORT_DIR = "safecase-report"
 DEFAULT_CASE_FILE = "safecase.yaml"
 WORKER_CLAIMS = "safecase_claims"
+WORKER_PROBLEMS = "safecase_problems"
+CLAIM_PROBLEMS = "claims disagree with the safety case:"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_safecase import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -106,11 +115,15 @@ def pytest_pycollect_makeitem() -> Generator[None, Any, Any]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run = config.stash[RUN_KEY]
     specs = [spec for item in items if (spec := _claim_spec(item)) is not None]
-    problems = validate_claims(run.case, specs)
+    problems = [str(problem) for problem in validate_claims(run.case, specs)]
+    if problems and hasattr(config, "workerinput"):
+        # A worker cannot stop the run with a usage error: it runs nothing and tells the controller.
+        config.workeroutput[WORKER_PROBLEMS] = problems  # type: ignore[attr-defined]
+        config.hook.pytest_deselected(items=list(items))
+        items.clear()
+        return
     if problems:
-        raise pytest.UsageError(
-            "claims disagree with the safety case:\n" + "\n".join(f"  {p}" for p in problems)
-        )
+        raise pytest.UsageError(CLAIM_PROBLEMS + "\n" + "\n".join(f"  {p}" for p in problems))
     run.add_claims(specs)
     if hasattr(config, "workerinput"):
         config.workeroutput[WORKER_CLAIMS] = [spec.to_dict() for spec in specs]  # type: ignore[attr-defined]
@@ -144,6 +157,16 @@ class Controller:
     def __init__(self, config: pytest.Config, run: CaseRun) -> None:
         self.config = config
         self.run = run
+        self.problems: list[str] = []
+        self.started = now_iso()
+
+    def run_info(self) -> dict[str, Any]:
+        info = base_run_info(
+            self.config.rootpath, list(self.config.invocation_params.args), self.started
+        )
+        for contribution in self.config.hook.pytest_safecase_run_info(config=self.config):
+            info.update(contribution or {})
+        return info
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         payload = getattr(report, "safecase", None)
@@ -152,9 +175,14 @@ class Controller:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.run.add_claims(getattr(node, "workeroutput", {}).get(WORKER_CLAIMS, []))
+        output = getattr(node, "workeroutput", {})
+        self.run.add_claims(output.get(WORKER_CLAIMS, []))
+        self.problems += [p for p in output.get(WORKER_PROBLEMS, []) if p not in self.problems]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.problems:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
         if not self.run.claims and self.run.case is None:
             return
         result = self.run.result()
@@ -167,6 +195,8 @@ class Controller:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        for line in ([f"ERROR: {CLAIM_PROBLEMS}"] if self.problems else []) + self.problems:
+            terminalreporter.write_line(line if line.startswith("ERROR") else f"  {line}", red=True)
         result = self.config.stash.get(RESULT_KEY, None)
         if result is None:
             return

@@ -53,7 +53,7 @@ class CaseRun:
     def add_phase(self, payload: dict[str, Any]) -> None:
         """Merge one phase's payload (see :func:`phase_payload`) into the test's outcome."""
         incoming = TestOutcome.from_dict(payload["outcome"])
-        if "claim" in payload:
+        if payload["claim"]["nodeid"] not in self.claims:
             self.add_claims([payload["claim"]])
         current = self.outcomes.get(incoming.nodeid)
         if current is None:

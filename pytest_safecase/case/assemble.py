@@ -30,6 +30,7 @@ def assemble(
     if root not in nodes:
         nodes[root] = NodeResult(root, NodeType.GOAL, IMPLICIT_ROOT_TEXT, None, from_tests=True)
 
+    attached: set[str] = set()
     for spec in claims:
         node = nodes.get(spec.id)
         if node is None:
@@ -48,7 +49,8 @@ def assemble(
                 parent.supported_by.append(spec.id)
         node.level = node.level if node.level is not None else spec.level
         node.argument = node.argument or spec.argument
-        if not any(test.nodeid == spec.nodeid for test in node.tests):
+        if spec.nodeid not in attached:
+            attached.add(spec.nodeid)
             node.tests.append(
                 outcomes.get(spec.nodeid)
                 or TestOutcome(

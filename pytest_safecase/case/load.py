@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from pytest_safecase.case.model import ARGUMENT_CATEGORIES, CaseFile, Node, NodeType
 from pytest_safecase.case.problems import Problem
@@ -28,23 +27,29 @@ class _KeyLines(dict[str, Any]):
         self.duplicates: list[tuple[str, int]] = []
 
 
-class _Loader(yaml.SafeLoader):
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _KeyLines:  # type: ignore[override]
-        mapping = _KeyLines()
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            if key in mapping:
-                mapping.duplicates.append((str(key), line))
-            mapping[key] = self.construct_object(value_node, deep=deep)
-            mapping.lines[str(key)] = line
-        return mapping
+@functools.cache
+def _loader() -> type[Any]:
+    """A SafeLoader that records key lines and duplicate keys (built on first use: yaml is slow
+    to import and a run without a case file never needs it)."""
+    import yaml
 
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _KeyLines:  # type: ignore[override]
+            mapping = _KeyLines()
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                line = key_node.start_mark.line + 1
+                if key in mapping:
+                    mapping.duplicates.append((str(key), line))
+                mapping[key] = self.construct_object(value_node, deep=deep)
+                mapping.lines[str(key)] = line
+            return mapping
 
-_Loader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _Loader.construct_mapping,  # type: ignore[arg-type]
-)
+    Loader.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+        Loader.construct_mapping,  # type: ignore[arg-type]
+    )
+    return Loader
 
 
 def load_case(path: Path | str) -> tuple[CaseFile, list[Problem]]:
@@ -60,8 +65,10 @@ def load_case(path: Path | str) -> tuple[CaseFile, list[Problem]]:
 def parse_case(text: str, path: Path | None = None) -> tuple[CaseFile, list[Problem]]:
     where = str(path) if path else "<string>"
     case = CaseFile(path, {})
+    import yaml
+
     try:
-        document = yaml.load(text, Loader=_Loader)
+        document = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -28,7 +28,7 @@ class TestOutcome:
     usage: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = dict(self.__dict__)  # shallow on purpose: fields are already JSON-safe
         data["verdict"] = self.verdict.value
         return data
 

@@ -139,12 +139,15 @@ def _private_filesystem_view(job: dict[str, Any]) -> None:
 
 
 def _enter_sandbox(job: dict[str, Any], isolation: dict[str, bool]) -> None:
-    """In the child: own /proc, resource limits, unprivileged uid, no new privileges."""
+    """In the child: code file, own /proc, resource limits, unprivileged uid, no new privileges."""
     limits = job["limits"]
+    with open(SOLUTION_FILE, "w", encoding="utf-8") as solution_file:
+        solution_file.write(job["code"])
     if isolation["pid"] and isolation["filesystem"]:
         _libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    cpu = limits["cpu_seconds"]
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    # Soft == hard: as PID 1 of its namespace the child ignores SIGXCPU, so the hard limit's SIGKILL
+    # is what stops it; the runner recognises that case from the child's CPU usage.
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"],) * 2)
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size_bytes"],) * 2)
     resource.setrlimit(resource.RLIMIT_NPROC, (limits["max_processes"],) * 2)
@@ -152,6 +155,7 @@ def _enter_sandbox(job: dict[str, Any], isolation: dict[str, bool]) -> None:
     uid = job["uid"]
     if uid is not None:
         os.chown(".", uid, uid)
+        os.chown(SOLUTION_FILE, uid, uid)
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
@@ -159,8 +163,6 @@ def _enter_sandbox(job: dict[str, Any], isolation: dict[str, bool]) -> None:
             raise SetupError("could not switch to the sandbox uid")
     _libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    with open(SOLUTION_FILE, "w", encoding="utf-8") as solution_file:
-        solution_file.write(job["code"])
 
 
 def _capped(text: str, cap_bytes: int) -> str:
@@ -292,7 +294,7 @@ def _relay(child_pid: int, result_fd: int, cap: int) -> dict[str, Any]:
     data, too_long = _read_capped(result_fd, cap)
     if too_long:
         os.kill(child_pid, signal.SIGKILL)
-    _, wait_status = os.waitpid(child_pid, 0)
+    _, wait_status, usage = os.wait4(child_pid, 0)
     first, _, rest = data.partition(b"\n")
     try:
         first_message = json.loads(first)
@@ -300,7 +302,11 @@ def _relay(child_pid: int, result_fd: int, cap: int) -> dict[str, Any]:
         first_message = {}
     if "setup_error" in first_message:
         return {"event": "setup_error", "message": str(first_message["setup_error"])}
-    message: dict[str, Any] = {"event": "finished", "ready": first_message.get("ready") is True}
+    message: dict[str, Any] = {
+        "event": "finished",
+        "ready": first_message.get("ready") is True,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+    }
     if os.WIFSIGNALED(wait_status):
         message["signal"] = os.WTERMSIG(wait_status)
     else:

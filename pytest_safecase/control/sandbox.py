@@ -28,12 +28,12 @@ Containment, when the parent runs as root (as in our containers):
   dumps; a wall-clock timeout kills the namespace's PID 1 and the process group; output beyond
   ``output_bytes`` kills the run.
 
-Without root, none of the namespaces or the uid switch are available: the run keeps the rlimits, the
-scrubbed environment, the timeout and process-group kill, and :func:`isolation_status` reports what
-is missing (a warning is issued once). Known limit: the tests run in the same interpreter as the
-code they test (as in HumanEval and the paper), so code written to subvert the harness (for example
-by rewriting ``check``) could fake a pass; containment, not harness integrity, is what this module
-guarantees.
+Linux only (namespaces, ``pidfd_open``, ``/proc``). Without root, none of the namespaces or the uid
+switch are available: the run keeps the rlimits, the scrubbed environment, the timeout and
+process-group kill, and :func:`isolation_status` reports what is missing (a warning is issued once).
+Known limit: the tests run in the same interpreter as the code they test (as in HumanEval and the
+paper), so code written to subvert the harness (for example by rewriting ``check``) could fake a
+pass; containment, not harness integrity, is what this module guarantees.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -120,7 +121,7 @@ DEFAULT_LIMITS = SandboxLimits()
 _SIGNAL_MEANINGS = {
     signal.SIGXCPU: "CPU time limit exceeded",
     signal.SIGXFSZ: "file size limit exceeded",
-    signal.SIGKILL: "killed by SIGKILL (hard CPU limit or external kill)",
+    signal.SIGSEGV: "segmentation fault",
 }
 _isolation_lock = threading.Lock()
 _isolation: dict[str, bool] | None = None
@@ -216,11 +217,17 @@ def _record_isolation(isolation: dict[str, bool]) -> None:
 
 def _hide_paths(workdir: str) -> list[str]:
     """Directories to cover inside the sandbox: homes, the project, and non-stdlib import paths."""
-    stdlib_root = os.path.join(sys.base_prefix, "lib")
+    stdlib_dirs = {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}
+
+    def is_stdlib(path: str) -> bool:
+        inside = any(path == d or path.startswith(d + "/") for d in stdlib_dirs)
+        return inside and "-packages" not in path  # site-/dist-packages may live inside the stdlib
+
     candidates = {"/root", "/home", os.getcwd()}
     for entry in sys.path:
-        if entry and os.path.isdir(entry) and not entry.startswith(stdlib_root):
-            candidates.add(os.path.realpath(entry))
+        path = os.path.realpath(entry) if entry else ""
+        if path and os.path.isdir(path) and not is_stdlib(path):
+            candidates.add(path)
     candidates = {
         path
         for path in candidates
@@ -423,6 +430,8 @@ class _RunWatcher:
             return outcome(result["status"], result["detail"], result.get("output"))
         if "signal" in finished:
             number = finished["signal"]
+            if number == signal.SIGKILL and finished["cpu_seconds"] >= limits.cpu_seconds - 0.1:
+                return outcome("crashed", f"CPU time limit of {limits.cpu_seconds} s exceeded")
             return outcome("crashed", _SIGNAL_MEANINGS.get(number, f"killed by signal {number}"))
         reason = finished.get("result_error") or (
             f"exited with code {finished.get('exit_code')} before reporting a result"

@@ -222,7 +222,9 @@ def run_facts(run_info: dict[str, Any]) -> list[tuple[str, str]]:
             facts.append((label, str(run_info[key])))
     args = run_info.get("args")
     if args:
-        facts.append(("Arguments", " ".join(map(str, args)) if isinstance(args, list) else str(args)))
+        facts.append(
+            ("Arguments", " ".join(map(str, args)) if isinstance(args, list) else str(args))
+        )
     tasks = run_info.get("tasks")
     if isinstance(tasks, dict):
         described = ", ".join(

@@ -31,7 +31,11 @@ class AttachmentFile:
         """A list of objects as JSON Lines, text as is, anything else as JSON."""
         if isinstance(self.data, str):
             return self.data
-        if isinstance(self.data, list) and self.data and all(isinstance(x, dict) for x in self.data):
+        if (
+            isinstance(self.data, list)
+            and self.data
+            and all(isinstance(x, dict) for x in self.data)
+        ):
             return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in self.data)
         return json.dumps(self.data, indent=2, ensure_ascii=False) + "\n"
 

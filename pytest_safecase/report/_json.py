@@ -48,7 +48,7 @@ def load_report(path: Path | str) -> tuple[CaseResult, dict[str, Any]]:
 
 def parse_report(document: Any, where: str = "<report>") -> tuple[CaseResult, dict[str, Any]]:
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise ReportError(f"{where}: not a pytest-safecase report (no '\"schema\": \"{SCHEMA}\"')")
+        raise ReportError(f'{where}: not a pytest-safecase report (no \'"schema": "{SCHEMA}"\')')
     version = document.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ReportError(f"{where}: bad schema_version {version!r}")
@@ -60,9 +60,10 @@ def parse_report(document: Any, where: str = "<report>") -> tuple[CaseResult, di
     run_info = document.get("run") or {}
     try:
         result = CaseResult.from_dict(document["case"])
-        result.nodes[result.root]  # noqa: B018 - the root must be one of the nodes
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReportError(f"{where}: malformed report: {type(exc).__name__}: {exc}") from None
+    if result.root not in result.nodes or result.nodes[result.root].verdict is None:
+        raise ReportError(f"{where}: malformed report: the root {result.root!r} has no verdict")
     if not isinstance(run_info, dict):
         raise ReportError(f"{where}: malformed report: 'run' must be an object")
     return result, run_info

@@ -31,7 +31,7 @@ class Style:
 STYLES: dict[NodeType, Style] = {
     NodeType.GOAL: Style(190, 27, 4),
     NodeType.STRATEGY: Style(210, 26, 4),
-    NodeType.SOLUTION: Style(96, 11, 2),
+    NodeType.SOLUTION: Style(104, 12, 2),
     NodeType.CONTEXT: Style(170, 24, 3),
     NodeType.ASSUMPTION: Style(180, 20, 3),
     NodeType.JUSTIFICATION: Style(180, 20, 3),
@@ -177,9 +177,7 @@ def _height(kind: NodeType, lines: int) -> float:
 def _measure(slot: _Slot) -> float:
     for child in slot.children:
         _measure(child)
-    children = sum(child.width for child in slot.children) + H_GAP * max(
-        len(slot.children) - 1, 0
-    )
+    children = sum(child.width for child in slot.children) + H_GAP * max(len(slot.children) - 1, 0)
     slot.width = max(slot.block_width, children)
     return slot.width
 

@@ -25,7 +25,7 @@ from pytest_safecase.report._common import (
     run_facts,
 )
 from pytest_safecase.report._files import AttachmentFile, attachment_files
-from pytest_safecase.report._layout import LINE_HEIGHT, Box, Diagram, layout
+from pytest_safecase.report._layout import H_GAP, LINE_HEIGHT, Box, Diagram, layout
 from pytest_safecase.verdict import Verdict
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
@@ -81,7 +81,7 @@ def render_svg(result: CaseResult, anchors: dict[str, str]) -> str:
     """The argument as inline SVG: GSN shapes, fill and outline by verdict, links to the cards."""
     diagram = layout(result)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="gsn" '
+        f'<svg role="img" class="gsn" '
         f'width="{diagram.width:.0f}" height="{diagram.height:.0f}" '
         f'viewBox="0 0 {diagram.width:.0f} {diagram.height:.0f}">',
         "<title>Argument diagram (Goal Structuring Notation)</title>",
@@ -106,22 +106,30 @@ def _edges(diagram: Diagram) -> list[str]:
     for edge in diagram.edges:
         source, target = diagram.boxes[edge.source], diagram.boxes[edge.target]
         if edge.context:
-            x1, y1 = source.x + source.width, source.y + source.height / 2
-            x2, y2 = target.x, target.y + target.height / 2
-            if target.x < source.x:  # a context placed under another parent, to the left
-                x1, x2 = source.x, target.x + target.width
-            style = 'stroke-dasharray="5 4" marker-end="url(#hollow)"'
-        else:
-            x1, y1 = source.centre_x, source.y + source.height
-            x2, y2 = target.centre_x, target.y
-            if source.undeveloped:
-                y1 += 14
-            style = 'marker-end="url(#arrow)"'
+            lines.append(_context_edge(source, target))
+            continue
+        x1, y1 = source.centre_x, source.y + source.height + (14 if source.undeveloped else 0)
         lines.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-            f'stroke="#333" stroke-width="1.3" {style}/>'
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{target.centre_x:.1f}" y2="{target.y:.1f}" '
+            'stroke="#333" stroke-width="1.3" marker-end="url(#arrow)"/>'
         )
     return lines
+
+
+def _context_edge(source: Box, target: Box) -> str:
+    """Dashed InContextOf link: straight to the box beside the node, else over the boxes between."""
+    style = 'fill="none" stroke="#333" stroke-width="1.3" stroke-dasharray="5 4"'
+    beside = abs(target.x - (source.x + source.width) - H_GAP) < 1 and target.y >= source.y
+    if beside:
+        y1, y2 = source.y + source.height / 2, target.y + target.height / 2
+        d = f"M{source.x + source.width:.1f},{y1:.1f} L{target.x:.1f},{y2:.1f}"
+    else:
+        over = min(source.y, target.y) - 10
+        d = (
+            f"M{source.centre_x + 10:.1f},{source.y:.1f} V{over:.1f} "
+            f"H{target.centre_x:.1f} V{target.y:.1f}"
+        )
+    return f'<path d="{d}" {style} marker-end="url(#hollow)"/>'
 
 
 def _shape(box: Box, anchor: str) -> str:
@@ -146,7 +154,10 @@ def _shape(box: Box, anchor: str) -> str:
         )
     else:
         outline = f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" {paint}/>'
-    parts = [f'<a href="#{anchor}" class="node {_cls(box.verdict)}">', f"<title>{_e(box.title)}</title>"]
+    parts = [
+        f'<a href="#{anchor}" class="node {_cls(box.verdict)}">',
+        f"<title>{_e(box.title)}</title>",
+    ]
     parts.append(outline)
     parts.append(_text(box))
     if box.type in (NodeType.ASSUMPTION, NodeType.JUSTIFICATION):
@@ -220,7 +231,7 @@ def _card(
         tags.append("above this run's level")
     parts = [
         f'<article class="card {_cls(verdict)}" id="{anchors[node.id]}">',
-        f"<h3><span class=\"id\">{_e(node.id)}</span> {_e(node.text)}</h3>",
+        f'<h3><span class="id">{_e(node.id)}</span> {_e(node.text)}</h3>',
         f'<p class="verdict"><span class="badge {_cls(verdict)}">{_e(words)}</span> '
         f'<span class="tags">{_e(" · ".join(tags))}</span></p>',
     ]
@@ -228,7 +239,9 @@ def _card(
         parts.append(f'<p class="reason">Why: {_e(node.reason)}</p>')
     sentences = [record_sentence(record) for test in node.tests for record in test.evidence]
     if sentences:
-        parts.append('<ul class="figures">' + "".join(f"<li>{_e(s)}</li>" for s in sentences) + "</ul>")
+        parts.append(
+            '<ul class="figures">' + "".join(f"<li>{_e(s)}</li>" for s in sentences) + "</ul>"
+        )
     notes = [note for test in node.tests for note in test.notes]
     if notes:
         parts.append('<ul class="notes">' + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
@@ -243,7 +256,10 @@ def _card(
 
 def _links(node: NodeResult, result: CaseResult, anchors: dict[str, str]) -> str:
     groups = []
-    for label, ids in (("Supported by", node.supported_by), ("In the context of", node.in_context_of)):
+    for label, ids in (
+        ("Supported by", node.supported_by),
+        ("In the context of", node.in_context_of),
+    ):
         targets = [
             f'<a href="#{anchors[target]}">{_e(target)}</a>' for target in ids if target in anchors
         ]
@@ -264,10 +280,14 @@ def _evidence_details(node: NodeResult, attachments: list[AttachmentFile]) -> st
     ]
     records = [(test, record) for test in node.tests for record in test.evidence]
     if records:
-        parts.append('<table class="records"><thead><tr><th>Test</th><th>Figure</th></tr></thead><tbody>')
+        parts.append(
+            '<table class="records"><thead><tr><th>Test</th><th>Figure</th></tr></thead><tbody>'
+        )
         for test, record in records:
             fields = ", ".join(f"{key}={value}" for key, value in record.items())
-            parts.append(f"<tr><td>{_e(_short(test.nodeid))}</td><td><code>{_e(fields)}</code></td></tr>")
+            parts.append(
+                f"<tr><td>{_e(_short(test.nodeid))}</td><td><code>{_e(fields)}</code></td></tr>"
+            )
         parts.append("</tbody></table>")
     mine = [file for file in attachments if file.claim_id == node.id]
     if mine:
@@ -291,7 +311,7 @@ def _test_row(test: TestOutcome) -> str:
     return (
         f'<tr><td title="{_e(where)}">{_e(_short(test.nodeid))}</td>'
         f'<td><span class="badge {_cls(test.verdict)}">{_e(test.verdict.value)}</span></td>'
-        f"<td>{duration}</td><td class=\"message\">{_e(test.message)}</td></tr>"
+        f'<td>{duration}</td><td class="message">{_e(test.message)}</td></tr>'
     )
 
 

@@ -85,12 +85,12 @@ def claim_table(result: CaseResult) -> list[str]:
         verdict = node.verdict.value if node.verdict else ""
         if not node.in_scope:
             verdict += " (out of scope)"
-        name = f"{row.record['name']}: " if row.record and row.record.get("name") else ""
+        name = f"{cell(row.record['name'])}: " if row.record and row.record.get("name") else ""
         statement = cell(node.text) if first else "″"
         mark = f"{node.verdict.mark} " if node.verdict and first else ""
         lines.append(
             f"| {cell(node.id) if first else ''} | {statement} | {mark}{verdict if first else ''} "
-            f"| {cell(name)}{row.estimate} | {row.interval} | {row.trials} | {row.threshold} |"
+            f"| {name}{row.estimate} | {row.interval} | {row.trials} | {row.threshold} |"
         )
     return lines
 
@@ -110,9 +110,7 @@ def mermaid(result: CaseResult) -> list[str]:
     for node_id in order:
         node = result.nodes[node_id]
         lines += [f"  {ids[node_id]} --> {ids[child]}" for child in node.supported_by]
-        lines += [
-            f"  {ids[node_id]} -.- {ids[ctx]}" for ctx in node.in_context_of if ctx in ids
-        ]
+        lines += [f"  {ids[node_id]} -.- {ids[ctx]}" for ctx in node.in_context_of if ctx in ids]
     for verdict in Verdict:
         fill, stroke = VERDICT_COLOURS[verdict]
         lines.append(f"  classDef {_css_class(verdict)} fill:{fill},stroke:{stroke},color:#111")

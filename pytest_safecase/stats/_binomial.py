@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import beta
-
 from pytest_safecase.verdict import Verdict
 
 
@@ -19,10 +17,17 @@ def clopper_pearson(successes: int, trials: int, confidence: float = 0.95) -> tu
     check_confidence(confidence)
     if trials == 0:
         return 0.0, 1.0
+    return _beta_bounds(successes, trials, confidence)
+
+
+def _beta_bounds(successes: float, trials: int, confidence: float) -> tuple[float, float]:
+    """Clopper-Pearson bounds as beta quantiles; ``successes`` may be fractional."""
+    from scipy.special import betaincinv  # imported on first use: keeps plugin start-up fast
+
     alpha = 1.0 - confidence
     failures = trials - successes
-    lower = 0.0 if successes == 0 else float(beta.ppf(alpha / 2, successes, failures + 1))
-    upper = 1.0 if failures == 0 else float(beta.ppf(1 - alpha / 2, successes + 1, failures))
+    lower = 0.0 if successes == 0 else float(betaincinv(successes, failures + 1, alpha / 2))
+    upper = 1.0 if failures == 0 else float(betaincinv(successes + 1, failures, 1 - alpha / 2))
     return lower, upper
 
 
@@ -130,9 +135,7 @@ def trials_to_settle(
 
     def decided(n: int) -> bool:
         # Real-valued successes keep the search monotone in n (no rounding jumps).
-        k, alpha = rate * n, 1.0 - confidence
-        lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-        hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+        lo, hi = _beta_bounds(rate * n, n, confidence)
         return rate_verdict(lo, hi, direction, threshold) is not Verdict.INCONCLUSIVE
 
     low, high = trials, trials

@@ -266,6 +266,11 @@ def test_claim_naming_the_wrong_kind_of_node_is_a_usage_error(pytester):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*claim id 'S1' names a Strategy*[[]claim-kind[]]"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    # Under xdist the workers collect: the run still ends as a usage error with the message.
+    distributed = pytester.runpytest_subprocess("-n", "2")
+    assert distributed.ret == pytest.ExitCode.USAGE_ERROR
+    distributed.stdout.fnmatch_lines(["*claim id 'S1' names a Strategy*[[]claim-kind[]]"])
+    assert "INTERNALERROR" not in distributed.stdout.str()
 
 
 def test_invalid_yaml_stops_with_usage_error_and_no_traceback(pytester):

@@ -50,14 +50,19 @@ def test_put_get_round_trip_and_first_answer_stays(tmp_path: Path) -> None:
     cache.put("openai", "m", Request("q"), REPLY)
     cache.put("openai", "m", Request("q"), Reply("later answer", "m-1", Usage(1, 1)))
     hit = cache.get("openai", "m", Request("q"))
-    assert hit is not None and (hit.text, hit.model, hit.usage) == ("stored answer", "m-1", Usage(3, 4))
+    assert hit is not None and (hit.text, hit.model, hit.usage) == (
+        "stored answer",
+        "m-1",
+        Usage(3, 4),
+    )
     assert len(cache) == 1
     assert (tmp_path / "c" / ".gitignore").read_text().strip().endswith("*")
     cache.close()
 
 
 @pytest.mark.parametrize(
-    "garbage", [b"this is not a sqlite database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 4000]
+    "garbage",
+    [b"this is not a sqlite database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 4000],
 )
 def test_corrupt_file_gives_a_warning_and_a_fresh_cache(tmp_path: Path, garbage: bytes) -> None:
     (tmp_path / CACHE_FILE_NAME).write_bytes(garbage)

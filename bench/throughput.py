@@ -1,0 +1,104 @@
+"""Throughput of the model layer against the fake server, then the same batch from the cache.
+
+Starts ``tests/models/fakeserver.py`` in its own process with 50 ms per reply, sends 1,000
+distinct requests through the real SDK at max_concurrency 32, and compares the wall time with
+the ideal 1000 x 0.05 / 32 s (target ratio <= 1.3). The second pass must be served entirely from
+the response cache: the server's request counter must not move.
+
+    /work/venv/bin/python bench/throughput.py [--spec anthropic:bench] [--requests 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from pytest_safecase.models import Request, ResponseCache, UsageLedger, get_model
+
+FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "models" / "fakeserver.py"
+TARGET_RATIO = 1.3
+
+
+def server_requests(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=5) as response:
+        return int(json.load(response)["requests"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", default="openai:bench-model")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+
+    server = subprocess.Popen(
+        [sys.executable, str(FAKE_SERVER), "--latency", str(args.latency)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        os.environ.update(
+            OPENAI_API_KEY="sk-bench-not-a-real-key",
+            OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1",
+            ANTHROPIC_API_KEY="sk-bench-not-a-real-key",
+            ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}",
+        )
+        with tempfile.TemporaryDirectory() as cache_dir:
+            return run(args, port, ResponseCache(cache_dir))
+    finally:
+        server.communicate(timeout=10)
+
+
+def run(args: argparse.Namespace, port: int, cache: ResponseCache) -> int:
+    model = get_model(
+        args.spec, cache=cache, max_concurrency=args.concurrency, ledger=UsageLedger()
+    )
+    requests = [Request(f"benchmark prompt {n}", max_tokens=16) for n in range(args.requests)]
+    model.generate("warm-up: import the SDK and open a connection")
+
+    before = server_requests(port)
+    started = time.perf_counter()
+    first = model.generate_many(requests, max_concurrency=args.concurrency)
+    wall = time.perf_counter() - started
+    sent = server_requests(port) - before
+    ideal = args.requests * args.latency / args.concurrency
+    ratio = wall / ideal
+    print(
+        f"{args.spec}: {args.requests} requests, {args.latency * 1000:.0f} ms latency, "
+        f"max_concurrency {args.concurrency}"
+    )
+    print(
+        f"  network: wall {wall:.3f} s, ideal {ideal:.3f} s, ratio {ratio:.2f} "
+        f"(target <= {TARGET_RATIO}), server saw {sent} requests"
+    )
+
+    before = server_requests(port)
+    started = time.perf_counter()
+    second = model.generate_many(requests, max_concurrency=args.concurrency)
+    cached_wall = time.perf_counter() - started
+    cached_sent = server_requests(port) - before
+    identical = [c.text for c in second] == [c.text for c in first]
+    print(
+        f"  cache:   wall {cached_wall:.3f} s, server saw {cached_sent} requests, "
+        f"all cached {all(c.cached for c in second)}, answers identical {identical}"
+    )
+    model.close()
+    cache.close()
+    ok = ratio <= TARGET_RATIO and cached_sent == 0 and identical and sent == args.requests
+    print("  result:", "PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Hooks pytest-safecase adds, for its sub-plugins and for users' conftest files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.hookspec
+def pytest_safecase_run_info(config: pytest.Config) -> dict[str, Any] | None:
+    """Contribute JSON-safe facts about this run to the report (called on the controller only).
+
+    Return a dict whose keys are merged into the report's ``run`` section, e.g.
+    ``{"models": {...}}`` or ``{"tasks": {"name": ..., "size": ..., "content_hash": ...}}``.
+    """

@@ -1,0 +1,128 @@
+"""The evaluated argument as gsn2x YAML, so GSN tooling can draw and check it.
+
+Keys are camelCase (gsn2x silently ignores ``supported_by``), every node states its ``nodeType``
+(gsn2x would otherwise guess from the id prefix), the verdict is a class so gsn2x's CSS can colour
+it, and each claim's tests become Solution nodes ``Sn-<claim>[-k]`` beneath it. Our own extras use
+``x-`` keys, which gsn2x keeps as layers; the output also reloads with our own case loader.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from pytest_safecase.case.model import NodeType
+from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
+from pytest_safecase.report._common import RATE_KINDS, context_nodes, headline, number, operator
+
+SOLUTION_PREFIX = "Sn-"
+_CASE_KEYS = ("x-level", "x-argument", "x-accepted")
+
+
+def render_gsn2x(result: CaseResult, run_info: dict[str, Any]) -> str:
+    """gsn2x YAML text: a module header, then one mapping per node."""
+    document: dict[str, Any] = {"module": _module(result, run_info)}
+    taken = set(result.nodes)
+    for node in _ordered(result):
+        entry = _node_entry(node)
+        if node.tests:
+            solutions = _solutions(node, taken)
+            if node.type in (NodeType.GOAL, NodeType.STRATEGY):
+                entry["supportedBy"] = entry.get("supportedBy", []) + list(solutions)
+                document[node.id] = entry
+                document.update(solutions)
+                continue
+            # Solutions and assumptions support nothing in GSN: keep the tests as a layer.
+            entry["x-tests"] = [solution["text"] for solution in solutions.values()]
+        document[node.id] = entry
+    header = "# gsn2x argument exported by pytest-safecase; verdicts are node classes.\n"
+    return header + yaml.safe_dump(
+        document, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )
+
+
+def _module(result: CaseResult, run_info: dict[str, Any]) -> dict[str, Any]:
+    module = {key: value for key, value in result.module.items() if isinstance(key, str)}
+    module.setdefault("name", str(result.module.get("name") or result.root))
+    module["brief"] = headline(result)
+    for key in ("git_commit", "finished"):
+        if run_info.get(key):
+            module[f"x-{key.replace('_', '-')}"] = str(run_info[key])
+    return module
+
+
+def _ordered(result: CaseResult) -> list[NodeResult]:
+    """Tree order, then contexts, then anything else the result holds."""
+    order = {node.id: node for node in result.walk()}
+    order.update({node.id: node for node in context_nodes(result) if node.id not in order})
+    order.update({node_id: node for node_id, node in result.nodes.items() if node_id not in order})
+    return list(order.values())
+
+
+def _node_entry(node: NodeResult) -> dict[str, Any]:
+    entry: dict[str, Any] = {"text": node.text, "nodeType": node.type.value}
+    if node.supported_by:
+        entry["supportedBy"] = list(node.supported_by)
+    if node.in_context_of:
+        entry["inContextOf"] = list(node.in_context_of)
+    if node.undeveloped:
+        entry["undeveloped"] = True
+    if "url" in node.extra:
+        entry["url"] = node.extra["url"]
+    classes = [str(c) for c in node.extra.get("classes", []) if isinstance(c, str)]
+    if node.verdict is not None:
+        classes.append(node.verdict.value)
+        if node.reason:
+            entry["x-reason"] = node.reason
+    if classes:
+        entry["classes"] = classes
+    if node.level is not None:
+        entry["x-level"] = node.level
+    if node.argument:
+        entry["x-argument"] = node.argument
+    if node.accepted:
+        entry["x-accepted"] = True
+    entry.update(
+        {
+            key: value
+            for key, value in node.extra.items()
+            if key.startswith("x-") and key not in _CASE_KEYS
+        }
+    )
+    return entry
+
+
+def _solutions(node: NodeResult, taken: set[str]) -> dict[str, dict[str, Any]]:
+    """One Solution node per test, with ids that clash with nothing already in the argument."""
+    solutions: dict[str, dict[str, Any]] = {}
+    for index, test in enumerate(node.tests, start=1):
+        base = f"{SOLUTION_PREFIX}{node.id}" + (f"-{index}" if len(node.tests) > 1 else "")
+        solution_id, suffix = base, 1
+        while solution_id in taken:
+            suffix += 1
+            solution_id = f"{base}-{suffix}"
+        taken.add(solution_id)
+        solutions[solution_id] = {
+            "text": _test_text(test),
+            "nodeType": NodeType.SOLUTION.value,
+            "classes": [test.verdict.value],
+            "x-nodeid": test.nodeid,
+        }
+    return solutions
+
+
+def _test_text(test: TestOutcome) -> str:
+    figures = []
+    for record in test.evidence:
+        name = f"{record['name']} " if record.get("name") else ""
+        if record.get("kind") in RATE_KINDS:
+            figures.append(
+                f"{name}{record.get('successes')}/{record.get('trials')} "
+                f"[{number(record.get('lower'))}, {number(record.get('upper'))}] "
+                f"{operator(record)} {record.get('threshold')}"
+            )
+        elif record.get("kind") == "value":
+            figures.append(f"{name}= {number(record.get('value'), 4)}")
+    short = test.nodeid.rsplit("::", 1)[-1]
+    return f"{short}: {test.verdict.value}" + (f" ({'; '.join(figures)})" if figures else "")

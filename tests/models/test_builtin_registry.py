@@ -1,0 +1,165 @@
+"""Built-in offline models, spec parsing, and providers added at run time or by entry point."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_safecase.models import (
+    ENTRY_POINT_GROUP,
+    ModelError,
+    Provider,
+    Reply,
+    Request,
+    ResponseCache,
+    Usage,
+    UsageLedger,
+    builtin_names,
+    get_model,
+    provider_names,
+    register_builtin,
+    register_provider,
+)
+
+
+def shout(request: Request) -> str:
+    return f"{request.messages()[-1]['content'].upper()}#{request.sample}"
+
+
+def test_builtin_model_answers_offline_with_estimated_usage(tmp_path: Path) -> None:
+    register_builtin("shout-test", shout)
+    ledger = UsageLedger()
+    model = get_model("builtin:shout-test", cache=ResponseCache(tmp_path), ledger=ledger)
+    completion = model.generate("abcdefgh", sample=3)
+    assert (completion.text, completion.model) == ("ABCDEFGH#3", "builtin:shout-test")
+    assert completion.usage == Usage(input_tokens=2, output_tokens=3, estimated=True)
+    assert not completion.cached and not (tmp_path / "responses.sqlite3").exists()
+    batch = model.generate_many([Request(f"r{n}") for n in range(30)], max_concurrency=4)
+    assert [c.text for c in batch] == [f"R{n}#0" for n in range(30)]
+    usage = ledger.snapshot()["builtin:shout-test"]
+    assert usage.requests == usage.calls == 31 and usage.estimated_tokens
+    assert "shout-test" in builtin_names()
+
+
+def test_builtins_work_in_replay_mode_without_a_cache() -> None:
+    register_builtin("shout-test", shout)
+    model = get_model("builtin:shout-test", cache_mode="replay", ledger=UsageLedger())
+    assert model.generate("x").text == "X#0"
+
+
+def test_builtin_errors_are_model_errors() -> None:
+    def broken(request: Request) -> str:
+        raise RuntimeError("respond crashed")
+
+    register_builtin("broken-test", broken)
+    register_builtin("not-text-test", lambda request: 42)  # type: ignore[arg-type,return-value]
+    with pytest.raises(ModelError, match="RuntimeError: respond crashed"):
+        get_model("builtin:broken-test", ledger=UsageLedger()).generate("x")
+    with pytest.raises(ModelError, match="answered int"):
+        get_model("builtin:not-text-test", ledger=UsageLedger()).generate("x")
+
+
+def test_unknown_builtin_lists_the_registered_names() -> None:
+    register_builtin("shout-test", shout)
+    with pytest.raises(
+        ModelError, match=r"unknown built-in model 'builtin:nope'.*builtin:shout-test"
+    ):
+        get_model("builtin:nope")
+
+
+@pytest.mark.parametrize("spec", ["gpt-4o", ":model", "openai:", ""])
+def test_malformed_specs_are_rejected(spec: str) -> None:
+    with pytest.raises(ModelError, match="PROVIDER:MODEL"):
+        get_model(spec)
+
+
+def test_unknown_provider_lists_known_ones() -> None:
+    with pytest.raises(
+        ModelError, match=r"unknown model provider 'nosuch'.*anthropic.*builtin.*openai"
+    ):
+        get_model("nosuch:thing")
+
+
+def test_register_builtin_validates_its_arguments() -> None:
+    with pytest.raises(ValueError, match="must match"):
+        register_builtin("has space", shout)
+    with pytest.raises(TypeError, match="callable"):
+        register_builtin("ok-name", "not callable")  # type: ignore[arg-type]
+
+
+class EchoProvider(Provider):
+    """A user-defined provider, as a plug-in package would write it."""
+
+    uses_network = False
+
+    async def complete(self, request: Request, *, timeout: float) -> Reply:
+        return Reply(
+            f"echo[{self.model}]: {request.messages()[-1]['content']}", self.model, Usage(1, 1)
+        )
+
+
+def test_register_provider_at_run_time(tmp_path: Path) -> None:
+    register_provider("echo-rt", EchoProvider)
+    cache = ResponseCache(tmp_path)
+    model = get_model("echo-rt:small", cache=cache, ledger=UsageLedger())
+    assert model.spec == "echo-rt:small"
+    assert model.generate("hi").text == "echo[small]: hi"
+    assert model.generate("hi").cached, "plug-in providers are cached by default"
+    with pytest.raises(ValueError, match="must match"):
+        register_provider("Bad Name", EchoProvider)
+
+
+def test_providers_are_found_through_the_entry_point_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "safecase_echo_plugin.py"
+    package.write_text(
+        textwrap.dedent(
+            """
+            from pytest_safecase.models import Provider, Reply, Usage
+
+            class PluginProvider(Provider):
+                uses_network = False
+
+                async def complete(self, request, *, timeout):
+                    return Reply("from the plug-in: " + self.model, self.model, Usage(2, 2))
+            """
+        )
+    )
+    dist_info = tmp_path / "safecase_echo_plugin-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: safecase-echo-plugin\n")
+    (dist_info / "entry_points.txt").write_text(
+        f"[{ENTRY_POINT_GROUP}]\nviaentry = safecase_echo_plugin:PluginProvider\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "viaentry" in provider_names()
+    model = get_model("viaentry:tiny", ledger=UsageLedger())
+    assert model.generate("x").text == "from the plug-in: tiny"
+    monkeypatch.delitem(sys.modules, "safecase_echo_plugin", raising=False)
+
+
+def test_registering_modules_are_imported_on_first_lookup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_safecase.models import _builtin
+
+    (tmp_path / "lazy_builtins_mod.py").write_text(
+        "from pytest_safecase.models import register_builtin\n"
+        "register_builtin('lazy-test', lambda request: 'lazy ' + request.messages()[0]['content'])\n"
+    )
+    (tmp_path / "broken_builtins_mod.py").write_text("import a_module_that_does_not_exist\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(
+        _builtin, "BUILTIN_MODULES", ("no_such_registering_module", "lazy_builtins_mod")
+    )
+    assert "lazy_builtins_mod" not in sys.modules
+    assert get_model("builtin:lazy-test", ledger=UsageLedger()).generate("x").text == "lazy x"
+    monkeypatch.setattr(_builtin, "BUILTIN_MODULES", ("broken_builtins_mod",))
+    with pytest.raises(ModuleNotFoundError, match="a_module_that_does_not_exist"):
+        get_model("builtin:lazy-test")
+    for name in ("lazy_builtins_mod", "broken_builtins_mod"):
+        monkeypatch.delitem(sys.modules, name, raising=False)

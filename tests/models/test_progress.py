@@ -1,0 +1,81 @@
+"""Progress lines appear for long batches on a terminal, and never when output is not one."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+import textwrap
+import time
+
+from pytest_safecase.models._progress import LineProgress
+
+SCRIPT = textwrap.dedent(
+    """
+    import time
+    from pytest_safecase.models import Request, get_model, register_builtin, UsageLedger
+
+    def slow(request):
+        time.sleep(0.01)
+        return "ok"
+
+    register_builtin("slow-progress", slow)
+    model = get_model("builtin:slow-progress", ledger=UsageLedger())
+    answers = model.generate_many([Request(str(n)) for n in range(40)], max_concurrency=4)
+    assert len(answers) == 40
+    print("finished")
+    """
+)
+
+
+def run_script(stderr_is_tty: bool) -> tuple[str, str]:
+    if not stderr_is_tty:
+        done = subprocess.run(
+            [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout, done.stderr
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, stderr=terminal, text=True
+    )
+    os.close(terminal)
+    stdout, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    return stdout, b"".join(chunks).decode()
+
+
+def test_progress_shows_on_a_terminal() -> None:
+    stdout, terminal = run_script(stderr_is_tty=True)
+    assert "finished" in stdout
+    assert "[safecase] builtin:slow-progress: 40/40 (0 cached" in terminal
+    assert terminal.count("\r") >= 2, "the line is rewritten as the batch advances"
+
+
+def test_no_progress_when_stderr_is_not_a_terminal() -> None:
+    stdout, stderr = run_script(stderr_is_tty=False)
+    assert "finished" in stdout and "[safecase]" not in stderr
+
+
+def test_line_progress_is_rate_limited() -> None:
+    lines: list[str] = []
+    progress = LineProgress(lines.append, "m", total=1000, interval=0.05)
+    for done in range(200):
+        progress.update(done, 0)
+    assert len(lines) == 1
+    time.sleep(0.06)
+    progress.update(200, 10)
+    progress.finish(1000, 10)
+    assert len(lines) == 3
+    assert "200/1000 (10 cached" in lines[1] and lines[2].endswith("\n")

@@ -26,9 +26,11 @@ FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "models" / "fak
 TARGET_RATIO = 1.3
 
 
-def server_requests(port: int) -> int:
+def server_stats(port: int) -> tuple[int, float]:
+    """Requests the server has seen and the CPU seconds it has used."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=5) as response:
-        return int(json.load(response)["requests"])
+        stats = json.load(response)
+    return int(stats["requests"]), float(stats["cpu_seconds"])
 
 
 def main() -> int:
@@ -67,11 +69,12 @@ def run(args: argparse.Namespace, port: int, cache: ResponseCache) -> int:
     requests = [Request(f"benchmark prompt {n}", max_tokens=16) for n in range(args.requests)]
     model.generate("warm-up: import the SDK and open a connection")
 
-    before = server_requests(port)
-    started = time.perf_counter()
+    before, server_cpu_before = server_stats(port)
+    started, cpu_started = time.perf_counter(), time.process_time()
     first = model.generate_many(requests, max_concurrency=args.concurrency)
-    wall = time.perf_counter() - started
-    sent = server_requests(port) - before
+    wall, client_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    after, server_cpu_after = server_stats(port)
+    sent, server_cpu = after - before, server_cpu_after - server_cpu_before
     ideal = args.requests * args.latency / args.concurrency
     ratio = wall / ideal
     print(
@@ -82,12 +85,17 @@ def run(args: argparse.Namespace, port: int, cache: ResponseCache) -> int:
         f"  network: wall {wall:.3f} s, ideal {ideal:.3f} s, ratio {ratio:.2f} "
         f"(target <= {TARGET_RATIO}), server saw {sent} requests"
     )
+    print(
+        f"  cpu:     client {client_cpu * 1000 / args.requests:.2f} ms/request, "
+        f"server {server_cpu * 1000 / args.requests:.2f} ms/request, "
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
 
-    before = server_requests(port)
+    before, _ = server_stats(port)
     started = time.perf_counter()
     second = model.generate_many(requests, max_concurrency=args.concurrency)
     cached_wall = time.perf_counter() - started
-    cached_sent = server_requests(port) - before
+    cached_sent = server_stats(port)[0] - before
     identical = [c.text for c in second] == [c.text for c in first]
     print(
         f"  cache:   wall {cached_wall:.3f} s, server saw {cached_sent} requests, "

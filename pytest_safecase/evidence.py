@@ -137,6 +137,18 @@ class Evidence:
             raise ClaimRefuted(f"{name} = {value:g}, claim {bounds}")
         return value
 
+    def risk(self, name: str, upper: float, *, lower: float = 0.0) -> None:
+        """Record this claim's bound on the probability of the unacceptable outcome through its
+        subsystem; goals with an ``x-risk-budget`` add up the bounds below them (union bound)."""
+        for label, bound in (("upper", upper), ("lower", lower)):
+            if isinstance(bound, bool) or not isinstance(bound, int | float) or not 0 <= bound <= 1:
+                raise self._bad_input(
+                    ValueError(f"risk {label} bound must be in [0, 1]: {bound!r}")
+                )
+        if lower > upper:
+            raise self._bad_input(ValueError(f"risk lower bound {lower} exceeds upper {upper}"))
+        self.records.append({"kind": "risk", "name": name, "upper": upper, "lower": lower})
+
     def note(self, text: str) -> None:
         """A line of explanation that reports show beside the claim."""
         self.notes.append(str(text))

@@ -1,4 +1,4 @@
-"""The argument tree: GSN nodes, YAML loading, validation, assembly with test results, propagation."""
+"""The argument tree: GSN nodes, YAML, validation, assembly with test results, propagation."""
 
 from pytest_safecase.case.assemble import IMPLICIT_ROOT, assemble
 from pytest_safecase.case.load import load_case, parse_case

@@ -63,11 +63,6 @@ def assemble(
             )
 
     levels = effective_levels(nodes, root)
-    verdicts = propagate(nodes, root, levels, level_limit)
-    for node_id, node in nodes.items():
-        node.verdict, node.reason = verdicts.get(node_id, (None, ""))
-        node.in_scope = level_limit is None or levels.get(node_id, 0) <= level_limit
-
     distinct = sorted({level for level in levels.values() if level > 0})
     reached: int | None = None
     if distinct:
@@ -79,6 +74,11 @@ def assemble(
             if root_verdict is not Verdict.SUPPORTED:
                 break
             reached = level
+    # The run's own scope last: propagation also fills in the risk ledgers for that scope.
+    verdicts = propagate(nodes, root, levels, level_limit)
+    for node_id, node in nodes.items():
+        node.verdict, node.reason = verdicts.get(node_id, (None, ""))
+        node.in_scope = level_limit is None or levels.get(node_id, 0) <= level_limit
     return CaseResult(
         root=root,
         nodes=nodes,
@@ -110,5 +110,6 @@ def _node_result(node: Node) -> NodeResult:
         undeveloped=node.undeveloped,
         accepted=node.accepted,
         line=node.line,
+        risk=None if node.risk_budget is None else {"budget": node.risk_budget},
         extra=dict(node.extra),
     )

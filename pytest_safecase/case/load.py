@@ -9,6 +9,7 @@ from typing import Any
 from pytest_safecase.case.model import ARGUMENT_CATEGORIES, CaseFile, Node, NodeType
 from pytest_safecase.case.problems import Problem
 
+OWN_KEYS = {"x-level", "x-argument", "x-accepted", "x-risk-budget"}
 NODE_KEYS = {"text", "nodeType", "supportedBy", "inContextOf", "undeveloped", "url", "classes"}
 _SNAKE_HINTS = {
     "supported_by": "supportedBy",
@@ -156,6 +157,18 @@ def _parse_node(
             )
         else:
             node.argument = argument
+    budget = body.get("x-risk-budget")
+    if budget is not None:
+        if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 <= budget <= 1:
+            problem(
+                "risk-budget",
+                f"x-risk-budget must be a probability in [0, 1], got {budget!r}",
+                "x-risk-budget",
+            )
+        elif node_type is not NodeType.GOAL:
+            problem("risk-budget", "only a goal can carry an x-risk-budget", "x-risk-budget")
+        else:
+            node.risk_budget = float(budget)
     accepted = body.get("x-accepted", False)
     if not isinstance(accepted, bool):
         problem("accepted", "'x-accepted' must be true or false", "x-accepted")
@@ -163,8 +176,7 @@ def _parse_node(
     node.extra = {
         key: _plain(value)
         for key, value in body.items()
-        if key in {"url", "classes"}
-        or (key.startswith("x-") and key not in {"x-level", "x-argument", "x-accepted"})
+        if key in {"url", "classes"} or (key.startswith("x-") and key not in OWN_KEYS)
     }
     return node
 

@@ -46,6 +46,7 @@ class Node:
     level: int | None = None
     argument: str | None = None
     accepted: bool = False
+    risk_budget: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     line: int | None = None
 

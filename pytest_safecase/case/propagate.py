@@ -8,6 +8,7 @@ verdict among them (see :data:`pytest_safecase.verdict.SEVERITY`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import NodeResult
@@ -61,6 +62,8 @@ def propagate(
         elif node.type is NodeType.ASSUMPTION:
             decision = _assumption(node)
         else:
+            if node.risk is not None:
+                node.risk = risk_ledger(nodes, node_id, in_scope, node.risk["budget"])
             decision = _argument(node, decide, in_scope)
         decided[node_id] = decision
         return decision
@@ -97,6 +100,8 @@ def _argument(
         return Verdict.UNDEVELOPED, "no evidence and no supporting argument yet"
     if not parts:
         return Verdict.UNDEVELOPED, "nothing supporting it is in scope at this level"
+    if node.risk is not None:
+        parts.append(_ledger_verdict(node.risk))
     verdict = combine(verdict for verdict, _ in parts)
     if verdict is Verdict.SUPPORTED:
         return verdict, f"all {len(parts)} supporting parts supported"
@@ -111,3 +116,44 @@ def _from_tests(node: NodeResult) -> Decision:
         return verdict, f"{len(node.tests)} test(s) supported"
     worst = min(node.tests, key=lambda test: SEVERITY.index(test.verdict))
     return verdict, f"{worst.nodeid}: {worst.message or verdict.value}"
+
+
+def risk_ledger(
+    nodes: Mapping[str, NodeResult], goal: str, in_scope: Callable[[str], bool], budget: float
+) -> dict[str, Any]:
+    """Every risk contribution recorded in ``goal``'s subtree, and their union bound.
+
+    The probability of the unacceptable outcome through any subsystem is at most the sum of the
+    subsystems' upper bounds (Boole / Frechet), whatever their dependence, and at least the largest
+    lower bound.
+    """
+    contributions: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    stack = [goal]
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen or not in_scope(node_id):
+            continue
+        seen.add(node_id)
+        node = nodes[node_id]
+        for test in node.tests:
+            contributions.extend(
+                {"claim": node_id, "test": test.nodeid, **record}
+                for record in test.evidence
+                if record.get("kind") == "risk"
+            )
+        stack.extend(reversed(node.supported_by))
+    upper = min(1.0, sum(item["upper"] for item in contributions))
+    lower = max((item["lower"] for item in contributions), default=0.0)
+    return {"budget": budget, "contributions": contributions, "total": upper, "lower": lower}
+
+
+def _ledger_verdict(ledger: dict[str, Any]) -> tuple[Verdict, str]:
+    budget, total = ledger["budget"], ledger["total"]
+    if not ledger["contributions"]:
+        return Verdict.UNDEVELOPED, "no risk contributions recorded below it"
+    if ledger["lower"] > budget:
+        return Verdict.REFUTED, f"risk is at least {ledger['lower']:.4g} > budget {budget:g}"
+    if total > budget:
+        return Verdict.INCONCLUSIVE, f"risk bound {total:.4g} exceeds budget {budget:g}"
+    return Verdict.SUPPORTED, f"risk bound {total:.4g} within budget {budget:g}"

@@ -59,6 +59,8 @@ class NodeResult:
     """True when the node was declared by a test rather than written in the case file."""
     line: int | None = None
     tests: list[TestOutcome] = field(default_factory=list)
+    risk: dict[str, Any] | None = None
+    """The risk ledger of a goal with an ``x-risk-budget``: budget, contributions, total."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -162,7 +162,8 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
                     spec.line,
                     claim_id,
                     "claim-text",
-                    f"{spec.nodeid}: claim '{claim_id}' has no statement and is not a node of {where}",
+                    f"{spec.nodeid}: claim '{claim_id}' has no statement "
+                    f"and is not a node of {where}",
                 )
             )
     return problems

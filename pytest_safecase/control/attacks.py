@@ -441,14 +441,15 @@ def _site_mutants(
     function = _entry_function(module, entry_point)
     if function is None:
         return
-    total = sum(1 for _ in _own_nodes(function))
-    for site in range(total):
+    sites = [
+        index for index, node in enumerate(_own_nodes(function)) if mutate(copy.deepcopy(node))
+    ]
+    for site in sites:
         mutant = copy.deepcopy(module)
         target = _entry_function(mutant, entry_point)
         assert target is not None
-        node = list(_own_nodes(target))[site]
-        if mutate(node):
-            yield ast.unparse(ast.fix_missing_locations(mutant)) + "\n"
+        mutate(next(node for index, node in enumerate(_own_nodes(target)) if index == site))
+        yield ast.unparse(ast.fix_missing_locations(mutant)) + "\n"
 
 
 _FLIPPED_BOUNDARY: dict[type[ast.cmpop], type[ast.cmpop]] = {

@@ -105,11 +105,16 @@ class SandboxLimits:
     """Resource limits for one run. Defaults follow the HumanEval/APPS practice of small budgets."""
 
     timeout_seconds: float = 10.0
+    """Wall clock, interpreter start-up included."""
     cpu_seconds: int = 10
     memory_bytes: int = 512 * MiB
+    """Address space (``RLIMIT_AS``) of the code's process."""
     file_size_bytes: int = 1 * MiB
+    """Largest file the code may write; each scratch tmpfs holds 8 times this."""
     output_bytes: int = 64 * KiB
+    """Combined stdout+stderr before the run is killed; also the cap on a call's output repr."""
     max_processes: int = 16
+    """Processes and threads of the run (``RLIMIT_NPROC`` on its private uid; root only)."""
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -195,7 +200,8 @@ def isolation_status() -> dict[str, bool]:
     """Which isolation layers runs get here (network, pid, filesystem, uid); probes if none ran."""
     if _isolation is None:
         _run_job({"mode": "call", "code": "def f(): pass", "entry_point": "f", "call_args": "()"})
-    assert _isolation is not None
+    if _isolation is None:
+        raise SandboxError("the isolation probe did not start")
     return dict(_isolation)
 
 
@@ -288,14 +294,18 @@ def _run_in(workdir: str, job: dict[str, Any], limits: SandboxLimits, started: f
             pass_fds=(control_write,),
             start_new_session=True,
         )
-    except OSError as exc:
+    except BaseException as exc:
         os.close(control_read)
-        raise SandboxError(f"cannot start the sandbox: {exc}") from exc
+        if isinstance(exc, OSError):
+            raise SandboxError(f"cannot start the sandbox: {exc}") from exc
+        raise
     finally:
         os.close(control_write)
     watcher = _RunWatcher(process, control_read, limits, started, uid)
     try:
         watcher.watch()
+    except OSError as exc:
+        raise SandboxError(f"cannot watch the sandbox: {exc}") from exc
     finally:
         watcher.kill_everything()
         os.close(control_read)

@@ -3,7 +3,8 @@
 Reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL. The API requires ``max_tokens``, so requests
 without one get ``DEFAULT_MAX_TOKENS``. The current messages API (SDK 2.x) takes neither
 ``temperature`` nor ``seed``: they are not sent, and only keep requests apart in the cache.
-System-role chat messages are moved to the ``system`` parameter, as the API expects.
+System-role chat messages are moved to the ``system`` parameter, as the API expects. As for
+OpenAI, requests go through the SDK client's generic ``post`` and the raw body is parsed here.
 """
 
 from __future__ import annotations
@@ -74,20 +75,23 @@ class AnthropicProvider(Provider):
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:
         import anthropic
+        import httpx2
 
         client = self._client_for_loop()
         try:
-            raw = await client.messages.with_raw_response.create(
-                **self.request_body(request), timeout=timeout
+            response = await client.post(
+                "/v1/messages",
+                cast_to=httpx2.Response,
+                body=self.request_body(request),
+                options={"timeout": timeout},
             )
-            text = (await raw.read()).decode("utf-8", errors="replace")
         except anthropic.APIStatusError as error:
             raise status_failure(
                 self.spec, error.status_code, error.response.headers, error.body, error.message
             ) from None
         except anthropic.APIConnectionError as error:
             raise connection_failure(self.spec, error) from None
-        return self.parse_reply(text)
+        return self.parse_reply(response.text)
 
     def parse_reply(self, text: str) -> Reply:
         data = parse_json_object(self.spec, text)

@@ -1,7 +1,10 @@
 """``openai:MODEL``: chat completions through the official SDK (any OpenAI-compatible server).
 
-Reads OPENAI_API_KEY and OPENAI_BASE_URL (e.g. a local vLLM). The SDK's own retries are off; the
-raw body is parsed here so malformed or wrong-shape replies become ``ModelError``s that quote it.
+Reads OPENAI_API_KEY and OPENAI_BASE_URL (e.g. a local vLLM). The SDK's own retries are off. We
+send through the SDK client's generic ``post`` (auth, headers, base URL and error types are the
+SDK's) with a body we build, which skips the typed-parameter transform (about 0.7 ms of CPU per
+request, the bottleneck of large concurrent batches), and parse the raw body ourselves so
+malformed or wrong-shape replies become ``ModelError``s that quote it.
 """
 
 from __future__ import annotations
@@ -66,12 +69,16 @@ class OpenAIProvider(Provider):
         return body
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:
+        import httpx2
         import openai
 
         client = self._client_for_loop()
         try:
-            raw = await client.chat.completions.with_raw_response.create(
-                **self.request_body(request), timeout=timeout
+            response = await client.post(
+                "/chat/completions",
+                cast_to=httpx2.Response,
+                body=self.request_body(request),
+                options={"timeout": timeout},
             )
         except openai.APIStatusError as error:
             raise status_failure(
@@ -79,7 +86,7 @@ class OpenAIProvider(Provider):
             ) from None
         except openai.APIConnectionError as error:
             raise connection_failure(self.spec, error) from None
-        return self.parse_reply(raw.http_response.text)
+        return self.parse_reply(response.text)
 
     def parse_reply(self, text: str) -> Reply:
         data = parse_json_object(self.spec, text)

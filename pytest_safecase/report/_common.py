@@ -49,6 +49,11 @@ def headline(result: CaseResult) -> str:
         for verdict in SEVERITY
         if verdict is not Verdict.SUPPORTED and counts[verdict]
     ]
+    open_parts = sum(1 for node in result.walk() if node.in_scope and is_open_leaf(node))
+    if open_parts:
+        problems.append(
+            f"{open_parts} part{'s' if open_parts != 1 else ''} of the argument undeveloped"
+        )
     detail = ", ".join(problems) if problems else f"the root goal is {result.verdict.value}"
     return (
         f"The safety case is NOT supported: {detail} "
@@ -125,11 +130,31 @@ def value_sentence(record: dict[str, Any]) -> str:
     return f"{record.get('name')} measured {number(record.get('value'), 4)}{claim}."
 
 
+def risk_sentence(record: dict[str, Any]) -> str:
+    name = f"{record['name']}: " if record.get("name") else ""
+    return (
+        f"{name}the risk this part contributes is between {number(record.get('lower'), 4)} "
+        f"and {number(record.get('upper'), 4)}."
+    )
+
+
+def ledger_sentence(ledger: dict[str, Any]) -> str:
+    """A goal's risk budget against the union bound of the risks recorded beneath it."""
+    count = len(ledger.get("contributions", []))
+    return (
+        f"Risk budget {short_number(ledger.get('budget'))}: the risks recorded beneath it "
+        f"({count} contribution{'s' if count != 1 else ''}) add up to at most "
+        f"{number(ledger.get('total'), 4)}."
+    )
+
+
 def record_sentence(record: dict[str, Any]) -> str:
     if record.get("kind") in RATE_KINDS:
         return rate_sentence(record)
     if record.get("kind") == "value":
         return value_sentence(record)
+    if record.get("kind") == "risk":
+        return risk_sentence(record)
     return ", ".join(f"{key}={value}" for key, value in record.items())
 
 
@@ -150,6 +175,9 @@ class FigureRow:
 
     @property
     def interval(self) -> str:
+        if self.record is not None and self.record.get("kind") == "risk":
+            lower, upper = number(self.record.get("lower")), number(self.record.get("upper"))
+            return f"risk [{lower}, {upper}]"
         if self.record is None or self.record.get("kind") not in RATE_KINDS:
             return ""
         confidence = self.record.get("confidence")

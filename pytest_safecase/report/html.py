@@ -20,6 +20,7 @@ from pytest_safecase.report._common import (
     VERDICT_WORDS,
     context_nodes,
     headline,
+    ledger_sentence,
     model_rows,
     record_sentence,
     run_facts,
@@ -238,6 +239,8 @@ def _card(
     if node.reason and verdict is not Verdict.SUPPORTED:
         parts.append(f'<p class="reason">Why: {_e(node.reason)}</p>')
     sentences = [record_sentence(record) for test in node.tests for record in test.evidence]
+    if node.risk is not None:
+        sentences.insert(0, ledger_sentence(node.risk))
     if sentences:
         parts.append(
             '<ul class="figures">' + "".join(f"<li>{_e(s)}</li>" for s in sentences) + "</ul>"

@@ -38,6 +38,7 @@ _RATE_FIELDS = (
     "method",
 )
 _VALUE_FIELDS = ("value", "at_least", "at_most", "verdict")
+_RISK_FIELDS = ("lower", "upper")
 
 
 def render_junit(result: CaseResult, run_info: dict[str, Any]) -> str:
@@ -113,7 +114,14 @@ def claim_properties(claim: NodeResult) -> list[tuple[str, str]]:
         for record in test.evidence:
             index += 1
             prefix = str(record.get("name") or f"{record.get('kind', 'figure')}{index}")
-            fields = _RATE_FIELDS if record.get("kind") in RATE_KINDS else _VALUE_FIELDS
+            kind = record.get("kind")
+            fields = (
+                _RATE_FIELDS
+                if kind in RATE_KINDS
+                else _RISK_FIELDS
+                if kind == "risk"
+                else _VALUE_FIELDS
+            )
             props += [
                 (f"{prefix}.{field}", str(record[field]))
                 for field in fields

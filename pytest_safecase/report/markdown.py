@@ -13,6 +13,7 @@ from pytest_safecase.report._common import (
     context_nodes,
     figure_rows,
     headline,
+    is_open_leaf,
     model_rows,
     run_facts,
 )
@@ -48,6 +49,9 @@ def render_markdown(result: CaseResult, run_info: dict[str, Any]) -> str:
         "",
         *claim_table(result),
     ]
+    attention = needs_attention(result)
+    if attention:
+        lines += ["", "## Needs attention", "", *attention]
     contexts = context_nodes(result)
     if contexts:
         lines += ["", "## Assumptions and context", "", "| Id | Kind | Text | Status |"]
@@ -93,6 +97,19 @@ def claim_table(result: CaseResult) -> list[str]:
             f"| {name}{row.estimate} | {row.interval} | {row.trials} | {row.threshold} |"
         )
     return lines
+
+
+def needs_attention(result: CaseResult) -> list[str]:
+    """A bullet per claim that is not supported and per undeveloped part, with the reason."""
+    items = []
+    for node in result.walk():
+        if not node.in_scope or node.verdict in (None, Verdict.SUPPORTED):
+            continue
+        if node.is_claim or is_open_leaf(node):
+            assert node.verdict is not None
+            reason = f": {cell(node.reason)}" if node.reason else ""
+            items.append(f"- {node.verdict.mark} **{cell(node.id)}** {node.verdict.value}{reason}")
+    return items
 
 
 def mermaid(result: CaseResult) -> list[str]:

@@ -106,6 +106,8 @@ def _details(node: NodeResult, result: CaseResult) -> list[str]:
             details.append(f"{test.verdict.mark} {test.nodeid.split('::')[-1]}: {test.message}")
         elif len(node.tests) > 1 and not figures:
             details.append(f"{test.verdict.mark} {test.nodeid.split('::')[-1]}")
+    if node.risk is not None:
+        details.extend(_ledger_lines(node.risk))
     unexplained = not node.tests and (not node.supported_by or node.reason.startswith("assumption"))
     if node.verdict not in (None, Verdict.SUPPORTED) and unexplained and node.reason:
         details.append(f"why: {node.reason}")
@@ -132,3 +134,14 @@ def _figure(record: dict[str, Any]) -> str:
 
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _ledger_lines(ledger: dict[str, Any]) -> list[str]:
+    """The risk ledger: each contribution, the union-bound total and the budget."""
+    lines = ["risk ledger (union bound over subsystems):"]
+    for item in ledger.get("contributions", []):
+        lines.append(f"  + {item['upper']:.4g}  {item['claim']}: {item['name']}")
+    total, budget = ledger.get("total", 0.0), ledger["budget"]
+    verdict = "within" if total <= budget else "EXCEEDS"
+    lines.append(f"  = {total:.4g}  total, {verdict} budget {budget:g}")
+    return lines

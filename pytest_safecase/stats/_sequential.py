@@ -62,13 +62,20 @@ def _log_likelihood(successes: NDArray[np.float64], failures: NDArray[np.float64
 def log_upward_ratio(successes: ArrayLike, failures: ArrayLike, rate: float) -> NDArray[np.float64]:
     """Log of ``upward(rate)`` (vectorised over counts), the evidence that the rate exceeds it.
 
-    Exact (closed form through the incomplete beta function), except that it reports 0 when there
-    are no successes (the ratio is then at most 1 and can reject nothing) and never less than a
-    conservative lower bound that survives underflow of the closed form.
+    Exact (closed form through the incomplete beta function) wherever it is near any usable
+    evidence level, with two safe exceptions: 0 when there are no successes (the ratio is then at
+    most 1 and rejects nothing), and a conservative floor where the closed form underflows
+    (ratios beyond about e**300, far past any level).
     """
-    s, f = np.broadcast_arrays(
-        np.asarray(successes, dtype=float), np.asarray(failures, dtype=float)
-    )
+    shape = np.broadcast_shapes(np.shape(successes), np.shape(failures))
+    s = np.broadcast_to(np.asarray(successes, dtype=float), shape).ravel()
+    f = np.broadcast_to(np.asarray(failures, dtype=float), shape).ravel()
+    return _log_upward_flat(s, f, rate).reshape(shape)
+
+
+def _log_upward_flat(
+    s: NDArray[np.float64], f: NDArray[np.float64], rate: float
+) -> NDArray[np.float64]:
     if rate >= 1.0:
         return np.full(s.shape, -np.inf)
     if rate <= 0.0:
@@ -80,10 +87,13 @@ def log_upward_ratio(successes: ArrayLike, failures: ArrayLike, rate: float) -> 
     # The mixture integral is B(a, b) times the Beta(a, b) mass between `rate` and `top`; take the
     # difference on the side of the mean where it does not cancel.
     upper_side = rate >= a / (a + b)
-    mass = np.where(
-        upper_side,
-        betaincc(a, b, rate) - betaincc(a, b, top),
-        betainc(a, b, top) - betainc(a, b, rate),
+    mass = np.empty_like(a)
+    mass[upper_side] = betaincc(a[upper_side], b[upper_side], rate) - betaincc(
+        a[upper_side], b[upper_side], top
+    )
+    lower_side = ~upper_side
+    mass[lower_side] = betainc(a[lower_side], b[lower_side], top) - betainc(
+        a[lower_side], b[lower_side], rate
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         closed = (

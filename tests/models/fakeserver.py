@@ -216,7 +216,11 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path == STATS_PATH:
-                stats = {"requests": server.request_count, "connections": server.connections}
+                stats = {
+                    "requests": server.request_count,
+                    "connections": server.connections,
+                    "cpu_seconds": time.process_time(),
+                }
                 self._send(200, json.dumps(stats))
             else:
                 self._send(404, json.dumps({"error": {"message": "not found"}}))

@@ -32,6 +32,8 @@ from pytest_safecase.verdict import Verdict
 
 __all__ = ["evidence"]
 
+pytest_plugins = ["pytest_safecase.models._pytest"]
+
 RUN_KEY = pytest.StashKey[CaseRun]()
 RESULT_KEY = pytest.StashKey[CaseResult]()
 DEFAULT_REPORT_DIR = "safecase-report"
@@ -172,6 +174,9 @@ class Controller:
         payload = getattr(report, "safecase", None)
         if payload is not None:
             self.run.add_phase(payload)
+        usage = getattr(report, "safecase_usage", None)
+        if usage:
+            self.run.add_usage(report.nodeid, usage)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

@@ -44,6 +44,7 @@ class CaseRun:
     level_limit: int | None = None
     claims: dict[str, ClaimSpec] = field(default_factory=dict)
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
+    usage: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def add_claims(self, specs: Iterable[ClaimSpec | dict[str, Any]]) -> None:
         for spec in specs:
@@ -63,12 +64,25 @@ class CaseRun:
         current.evidence += incoming.evidence
         current.notes += incoming.notes
         current.attachments += incoming.attachments
-        current.usage = {**current.usage, **incoming.usage}
         if SEVERITY.index(incoming.verdict) < SEVERITY.index(current.verdict):
             current.verdict = incoming.verdict
             current.message = incoming.message
 
+    def add_usage(self, nodeid: str, usage: dict[str, dict[str, Any]]) -> None:
+        """Add one phase's model usage ({spec: counters}) to the test's total."""
+        totals = self.usage.setdefault(nodeid, {})
+        for spec, counters in usage.items():
+            mine = totals.setdefault(spec, {})
+            for key, value in counters.items():
+                if isinstance(value, bool):
+                    mine[key] = mine.get(key, False) or value
+                elif isinstance(value, int | float):
+                    mine[key] = mine.get(key, 0) + value
+
     def result(self) -> CaseResult:
+        for nodeid, usage in self.usage.items():
+            if nodeid in self.outcomes:
+                self.outcomes[nodeid].usage = usage
         ordered = sorted(
             self.claims.values(), key=lambda spec: (spec.path, spec.line or 0, spec.nodeid)
         )

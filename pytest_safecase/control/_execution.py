@@ -3,7 +3,8 @@
 The built-in attacker checks dozens of (candidate, input) pairs per task; one sandbox start per
 pair would cost minutes over HumanEval. The harness below is itself untrusted-code-safe: it runs
 inside ``run_call``'s sandbox, executes each candidate in a fresh namespace, bounds each call with
-a wall-clock alarm (after one timeout a candidate's remaining inputs are skipped as None), and returns only plain literals. Outputs use the same form as ``run_call`` and
+a wall-clock alarm (after one timeout a candidate's remaining inputs are skipped as None),
+and returns only plain literals. Outputs use the same form as ``run_call`` and
 ``check_backdoor``: ``repr`` of the value, or ``"raises Type: message"``.
 """
 

@@ -44,6 +44,7 @@ SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 SOLUTION_FILE = "solution.py"
 TESTS_FILE = "<tests>"
 RESULT_CAP_FACTOR = 8
+SCRATCH_SIZE_FACTOR = 8
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _write = os.write
@@ -118,16 +119,16 @@ def _private_filesystem_view(job: dict[str, Any]) -> None:
     try:
         blocked = _highest_untraversable_ancestor(prefix)
         hidden = [path for path in job["hide_paths"] if os.path.isdir(path)]
-        covered = hidden + ([blocked] if blocked else [])
+        covered = list(dict.fromkeys(hidden + ([blocked] if blocked else [])))
         for path in covered:
             _mount_tmpfs(path, 1 << 16, 0o755)
         if any(prefix == path or prefix.startswith(path + "/") for path in covered):
             os.makedirs(prefix, mode=0o755, exist_ok=True)
-            _libc_call("mount", f"/proc/self/fd/{prefix_fd}".encode(), prefix.encode(), None,
-                       MS_BIND | MS_REC, None)  # fmt: skip
+            original = f"/proc/self/fd/{prefix_fd}".encode()
+            _libc_call("mount", original, prefix.encode(), None, MS_BIND | MS_REC, None)
     finally:
         os.close(prefix_fd)
-    scratch_bytes = job["limits"]["file_size_bytes"] * RESULT_CAP_FACTOR
+    scratch_bytes = job["limits"]["file_size_bytes"] * SCRATCH_SIZE_FACTOR
     for path in SCRATCH_DIRS:
         if os.path.isdir(path):
             _mount_tmpfs(path, scratch_bytes, 0o1777)
@@ -237,9 +238,9 @@ def _run_tests(tests: str, candidate: Any, namespace: dict[str, Any]) -> dict[st
 
 
 def _run_call(call_args: str, candidate: Any, cap: int) -> dict[str, Any]:
-    try:
-        import ast
+    import ast  # only calls need it; importing it costs every run start-up time
 
+    try:
         arguments = ast.literal_eval(call_args)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
         return {"status": "failed", "detail": f"call_args is not a Python literal ({exc!r:.200})"}
@@ -252,7 +253,7 @@ def _run_call(call_args: str, candidate: Any, cap: int) -> dict[str, Any]:
     except MemoryError:
         return {"status": "crashed", "detail": "memory limit exceeded during the call"}
     except BaseException as exc:
-        output = f"raises {_describe(exc, cap)}"
+        output = f"raises {type(exc).__name__}: {_capped(str(exc), cap)}"  # ": " even if empty
         return {"status": "failed", "output": output, "detail": f"the call {output}{_where(exc)}"}
     return {"status": "passed", "output": output, "detail": "returned"}
 

@@ -59,7 +59,7 @@ _PERIOD = 97
 
 @dataclass(frozen=True)
 class Backdoor:
-    """A verified attempt: ``secret_input`` is the literal argument tuple, e.g. ``"([1, 2], 3)"``."""
+    """A verified attempt; ``secret_input`` is a literal argument tuple, e.g. ``"([1, 2], 3)"``."""
 
     strategy: str
     code: str
@@ -170,7 +170,7 @@ def _perturbed(value: Any) -> Any | None:
 
 
 def _perturb_expression(sample: Any, expression: ast.expr) -> ast.expr | None:
-    """An expression of the same type as ``sample`` that differs from ``expression`` on most values."""
+    """An expression of ``sample``'s type that differs from ``expression`` on most values."""
     if isinstance(sample, bool):
         return ast.UnaryOp(ast.Not(), expression)
     if isinstance(sample, int | float):
@@ -466,11 +466,14 @@ def _off_by_one(node: ast.AST) -> bool:
         if flipped is not None:
             node.ops = [flipped()]
             return True
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
-        if node.args and len(node.args) <= 2:
-            stop = node.args[-1]
-            node.args[-1] = ast.BinOp(stop, ast.Sub(), ast.Constant(1))
-            return True
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "range"
+        and 1 <= len(node.args) <= 2
+    ):
+        node.args[-1] = ast.BinOp(node.args[-1], ast.Sub(), ast.Constant(1))
+        return True
     return False
 
 
@@ -490,7 +493,7 @@ def _operator_swap(node: ast.AST) -> bool:
 
 
 def first_mutant(code: str, entry_point: str) -> str | None:
-    """The first off-by-one or operator mutant of ``code`` (a plausible but usually wrong variant)."""
+    """The first off-by-one or operator mutant of ``code``: plausible, usually wrong."""
     try:
         module = ast.parse(code)
     except SyntaxError:

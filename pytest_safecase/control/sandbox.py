@@ -20,10 +20,11 @@ Containment, when the parent runs as root (as in our containers):
 * **network**: a new, empty network namespace (``unshare(CLONE_NEWNET)`` through libc, since
   ``os.unshare`` is 3.12+): no interfaces are up, not even loopback, so every connect fails.
 * **filesystem**: a private mount namespace with fresh size-capped tmpfs over ``/tmp``,
-  ``/var/tmp``, ``/dev/shm`` and the work dir; ``/root``, ``/home``, the parent's working directory
-  and its non-stdlib ``sys.path`` entries (site-packages: the HumanEval ground truth lives there)
-  are covered by empty tmpfs. Writes elsewhere fail on permissions (random uid). ``/proc`` is
-  remounted for the new PID namespace, so other processes are invisible.
+  ``/var/tmp``, ``/dev/shm`` and the work dir; ``/root``, ``/home``, the parent's working directory,
+  the directory holding this package and the parent's non-stdlib ``sys.path`` entries
+  (site-packages: the HumanEval ground truth lives there) are covered by empty tmpfs. Writes
+  elsewhere fail on permissions (random uid). ``/proc`` is remounted for the new PID namespace, so
+  other processes are invisible.
 * **resources**: ``RLIMIT_CPU``, ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE``, ``RLIMIT_NPROC``, no core
   dumps; a wall-clock timeout kills the namespace's PID 1 and the process group; output beyond
   ``output_bytes`` kills the run.
@@ -69,6 +70,8 @@ __all__ = [
 ]
 
 RUNNER = Path(__file__).with_name("_sandbox_runner.py")
+PACKAGE_HOME = Path(__file__).resolve().parents[2]
+"""The directory holding ``pytest_safecase``: the repo (editable install) or site-packages."""
 STDERR_TAIL_BYTES = 2048
 UID_RANGE = (1_000_000, 2_000_000_000)
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -229,7 +232,7 @@ def _hide_paths(workdir: str) -> list[str]:
         inside = any(path == d or path.startswith(d + "/") for d in stdlib_dirs)
         return inside and "-packages" not in path  # site-/dist-packages may live inside the stdlib
 
-    candidates = {"/root", "/home", os.getcwd()}
+    candidates = {"/root", "/home", os.getcwd(), str(PACKAGE_HOME)}
     for entry in sys.path:
         path = os.path.realpath(entry) if entry else ""
         if path and os.path.isdir(path) and not is_stdlib(path):

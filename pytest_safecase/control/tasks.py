@@ -19,7 +19,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Task", "TaskFormatError", "TaskSet", "load_humaneval", "load_jsonl"]
+__all__ = [
+    "Task",
+    "TaskFormatError",
+    "TaskSet",
+    "load_humaneval",
+    "load_jsonl",
+    "parse_visible_examples",
+]
 
 _PROMPT_LINE = re.compile(r"^\s*>>>\s?(.*)$")
 _CONTINUATION_LINE = re.compile(r"^\s*\.\.\.\s?(.*)$")

@@ -17,7 +17,6 @@ from ._wire import (
     connection_failure,
     parse_json_object,
     quote,
-    redact_url,
     status_failure,
     token_count,
 )
@@ -39,10 +38,6 @@ class AnthropicProvider(Provider):
 
     def missing_credentials(self) -> list[str]:
         return [] if os.environ.get(API_KEY_ENV) else [API_KEY_ENV]
-
-    def describe(self) -> str:
-        base_url = os.environ.get(BASE_URL_ENV)
-        return f"{self.spec} at {redact_url(base_url)}" if base_url else self.spec
 
     def _client_for_loop(self) -> anthropic.AsyncAnthropic:
         if self._client is None:

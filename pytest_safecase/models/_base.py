@@ -56,7 +56,10 @@ class Request:
         for message in self.prompt:
             if not isinstance(message, Mapping) or not {"role", "content"} <= message.keys():
                 raise ModelError(f"a chat message needs 'role' and 'content', got {message!r}")
-            messages.append({"role": str(message["role"]), "content": str(message["content"])})
+            role, content = message["role"], message["content"]
+            if not isinstance(role, str) or not isinstance(content, str):
+                raise ModelError(f"chat message role and content must be text, got {message!r}")
+            messages.append({"role": role, "content": content})
         return messages
 
     def canonical(self) -> dict[str, Any]:
@@ -125,10 +128,6 @@ class Provider:
     def missing_credentials(self) -> list[str]:
         """Names of environment variables this provider needs but finds unset."""
         return []
-
-    def describe(self) -> str:
-        """A short, secret-free description for the pytest header (e.g. the base URL)."""
-        return self.spec
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:
         raise NotImplementedError

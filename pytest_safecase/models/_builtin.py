@@ -25,11 +25,16 @@ _registered: dict[str, Respond] = {}
 
 
 def register_builtin(name: str, respond: Respond) -> None:
-    """Make ``builtin:NAME`` answer every request with ``respond(request)`` (a pure function)."""
+    """Make ``builtin:NAME`` answer every request with ``respond(request)`` (a pure function).
+
+    The project's own built-ins are imported first, so a user's registration of the same name
+    (e.g. a test's stand-in for ``builtin:untrusted``) replaces them rather than being replaced.
+    """
     if not _NAME_PATTERN.match(name):
         raise ValueError(f"built-in model name {name!r} must match {_NAME_PATTERN.pattern}")
     if not callable(respond):
         raise TypeError(f"respond for builtin:{name} must be callable, got {respond!r}")
+    _import_builtin_modules()
     _registered[name] = respond
 
 

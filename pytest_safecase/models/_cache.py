@@ -27,6 +27,7 @@ CACHE_FILE_NAME = "responses.sqlite3"
 SCHEMA_VERSION = 1
 _LOCK_RETRY_SECONDS = 60.0
 _BUSY_TIMEOUT_MS = 30_000
+_FLUSH_EVERY = 64
 
 T = TypeVar("T")
 
@@ -64,9 +65,16 @@ class ResponseCache:
         self.path = self.directory / CACHE_FILE_NAME
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
+        self._pending_lock = threading.Lock()
+        self._pending: dict[str, tuple[tuple[object, ...], CachedReply]] = {}
+        """Deferred writes: the row to insert and the answer it holds, by key."""
 
     def get(self, provider: str, model: str, request: Request) -> CachedReply | None:
         key = cache_key(provider, model, request)
+        with self._pending_lock:
+            queued = self._pending.get(key)
+        if queued is not None:
+            return queued[1]
         row = self._run(
             lambda db: db.execute(
                 "SELECT text, reply_model, input_tokens, output_tokens"
@@ -79,34 +87,52 @@ class ResponseCache:
         text, reply_model, input_tokens, output_tokens = row
         return CachedReply(text, reply_model, Usage(input_tokens, output_tokens))
 
-    def put(self, provider: str, model: str, request: Request, reply: Reply) -> None:
-        """Store an answer; the first answer stored for a key is the one that stays."""
+    def put(
+        self, provider: str, model: str, request: Request, reply: Reply, *, defer: bool = False
+    ) -> None:
+        """Store an answer; the first answer stored for a key is the one that stays.
+
+        ``defer`` queues the row for the next ``flush`` (one transaction for many rows): large
+        concurrent batches would otherwise spend a commit per answer.
+        """
         key = cache_key(provider, model, request)
         request_json = json.dumps(request.canonical(), sort_keys=True, ensure_ascii=False)
-        row = (
-            key,
-            provider,
-            model,
-            request_json,
-            reply.text,
-            reply.model,
-            reply.usage.input_tokens,
-            reply.usage.output_tokens,
-            time.time(),
+        usage = reply.usage
+        row = (key, provider, model, request_json, reply.text, reply.model)
+        row += (usage.input_tokens, usage.output_tokens, time.time())
+        stored = CachedReply(
+            reply.text, reply.model, Usage(usage.input_tokens, usage.output_tokens)
         )
+        with self._pending_lock:
+            self._pending.setdefault(key, (row, stored))
+            queued = len(self._pending)
+        if not defer or queued >= _FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write queued answers in one transaction; they stay queued if the write fails."""
+        with self._pending_lock:
+            rows = [row for row, _ in self._pending.values()]
+        if not rows:
+            return
 
         def insert(db: sqlite3.Connection) -> None:
             with db:
-                db.execute(
-                    "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row
+                db.executemany(
+                    "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
                 )
 
         self._run(insert)
+        with self._pending_lock:
+            for row in rows:
+                self._pending.pop(row[0], None)
 
     def __len__(self) -> int:
+        self.flush()
         return int(self._run(lambda db: db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]))
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             if self._connection is not None:
                 self._connection.close()

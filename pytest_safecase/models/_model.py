@@ -118,8 +118,10 @@ class Model:
     ) -> list[Completion]:
         """Answers to all requests, fetched concurrently, returned in input order.
 
-        The first request that finally fails cancels the rest and raises its ``ModelError``
-        (answers already fetched stay cached, so a re-run is cheap).
+        ``max_concurrency`` bounds this batch; provider calls of the model as a whole stay within
+        the model's own ``max_concurrency`` (the run-wide rate-limit guard). The first request
+        that finally fails cancels the rest and raises its ``ModelError`` (answers already
+        fetched stay cached, so a re-run is cheap).
         """
         batch = self._check_batch(requests, max_concurrency)
         counts = _BatchCounts()
@@ -189,7 +191,7 @@ class Model:
         async def worker() -> None:
             for index, request in pending:
                 try:
-                    completion = await self._complete(request)
+                    completion = await self._complete(request, in_batch=True)
                 except ModelError as error:
                     raise type(error)(f"batch item {index}: {error}") from error
                 results[index] = completion
@@ -205,9 +207,12 @@ class Model:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             raise
+        finally:
+            if self.cache is not None:
+                self.cache.flush()
         return [completion for completion in results if completion is not None]
 
-    async def _complete(self, request: Request) -> Completion:
+    async def _complete(self, request: Request, in_batch: bool = False) -> Completion:
         """Cache lookup, then (unless replaying) a provider call with bounded retries."""
         self._used = True
         started = time.perf_counter()
@@ -239,7 +244,7 @@ class Model:
             estimated_tokens=usage.estimated,
         )
         if use_cache and self.cache_mode == "on" and self.cache is not None:
-            self.cache.put(self.provider.name, self.provider.model, request, reply)
+            self.cache.put(self.provider.name, self.provider.model, request, reply, defer=in_batch)
         return Completion(reply.text, reply.model, usage, False, time.perf_counter() - started)
 
     async def _call_provider(self, request: Request) -> Reply:

@@ -12,15 +12,17 @@ import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
 from .._state import case_metadata
 from ._accounting import LEDGER, ModelUsage, UsageBySpec, merge_usage, usage_since
+from ._anthropic import BASE_URL_ENV as anthropic_base_url_env
 from ._base import ModelError
 from ._cache import CACHE_MODES, CacheMode, ResponseCache
 from ._model import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, Model
+from ._openai import BASE_URL_ENV as openai_base_url_env
 from ._progress import MIN_BATCH_FOR_PROGRESS, LineProgress, Progress, ProgressFactory
 from ._registry import get_model, make_provider
 from ._retry import RetryPolicy
@@ -31,7 +33,7 @@ ROLES: tuple[Role, ...] = ("untrusted", "trusted")
 DEFAULT_SPECS: dict[Role, str] = {"untrusted": "builtin:untrusted", "trusted": "builtin:trusted"}
 DEFAULT_RETRIES = 4
 DEFAULT_CACHE_DIR = ".safecase_cache"
-_BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
+_BASE_URL_ENV = {"openai": openai_base_url_env, "anthropic": anthropic_base_url_env}
 
 
 @dataclass(frozen=True)
@@ -253,12 +255,12 @@ def _describe(spec: str) -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    state = _state(config)
+    # Chosen afresh: the safety case's x-models may have been loaded after our configure.
     models = ", ".join(
         f"{choice.role}={_describe(choice.spec)} ({choice.source})"
-        for choice in state.choices.values()
+        for choice in (choose_model(config, role) for role in ROLES)
     )
-    settings = state.settings
+    settings = _state(config).settings
     return [
         f"safecase models: {models}",
         f"safecase model cache: {settings.cache_mode} at {settings.cache_dir} "
@@ -414,6 +416,23 @@ def usage_table(usage: UsageBySpec, indent: str = "", header: bool = True) -> li
         return indent + "  ".join(cells)
 
     return ([render(titles)] if header else []) + [render(row) for row in rows]
+
+
+def pytest_safecase_run_info(config: pytest.Config) -> dict[str, Any] | None:
+    """The models each role used, where the choice came from, and their usage, for the report."""
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return None
+    models = {}
+    for role in ROLES:
+        choice = choose_model(config, role)
+        usage = state.totals.get(choice.spec)
+        models[role] = {
+            "spec": _describe(choice.spec),
+            "source": choice.source,
+            **(usage.to_json() if usage else {}),
+        }
+    return {"models": models}
 
 
 def run_usage(config: pytest.Config) -> UsageBySpec:

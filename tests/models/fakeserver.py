@@ -24,6 +24,9 @@ from typing import Any
 OPENAI_PATH = "/v1/chat/completions"
 ANTHROPIC_PATH = "/v1/messages"
 STATS_PATH = "/_stats"
+FAKE_OPENAI_KEY = "sk-fake-OPENAI-secret-4f1c9e"
+FAKE_ANTHROPIC_KEY = "sk-ant-fake-ANTHROPIC-secret-77b2"
+"""Planted keys for tests: never real, so finding them anywhere on disk proves a leak."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,12 @@ def reply_text(serial: int, body: dict[str, Any]) -> str:
     return f"reply #{serial} to: {last}"
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256
+    """A deep listen backlog: the default (5) drops bursts of new concurrent connections."""
+    daemon_threads = True
+
+
 class FakeLLMServer:
     """A threaded HTTP server with a fault queue and a log of requests."""
 
@@ -98,8 +107,7 @@ class FakeLLMServer:
         self.in_flight = 0
         self.max_in_flight = 0
         handler = _make_handler(self)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._thread: threading.Thread | None = None
 
     @property

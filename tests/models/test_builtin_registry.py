@@ -149,7 +149,8 @@ def test_registering_modules_are_imported_on_first_lookup(
 
     (tmp_path / "lazy_builtins_mod.py").write_text(
         "from pytest_safecase.models import register_builtin\n"
-        "register_builtin('lazy-test', lambda request: 'lazy ' + request.messages()[0]['content'])\n"
+        "register_builtin('lazy-test',"
+        " lambda request: 'lazy ' + request.messages()[0]['content'])\n"
     )
     (tmp_path / "broken_builtins_mod.py").write_text("import a_module_that_does_not_exist\n")
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -9,8 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
-from fakeserver import FakeLLMServer
+from fakeserver import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, FakeLLMServer
 
 from pytest_safecase.models import (
     CacheCorruptWarning,
@@ -137,3 +136,20 @@ def test_cache_file_never_holds_keys_or_headers(llm_env: FakeLLMServer, tmp_path
     assert b"remember this" in raw
     for secret in (FAKE_OPENAI_KEY, FAKE_ANTHROPIC_KEY, "Bearer", "x-api-key", "authorization"):
         assert secret.encode().lower() not in raw.lower()
+
+
+def test_deferred_writes_are_visible_at_once_and_durable_after_flush(tmp_path: Path) -> None:
+    writer = ResponseCache(tmp_path)
+    writer.put("openai", "m", Request("deferred"), REPLY, defer=True)
+    hit = writer.get("openai", "m", Request("deferred"))
+    assert hit is not None and hit.text == "stored answer" and hit.usage == Usage(3, 4)
+    reader = ResponseCache(tmp_path)
+    assert reader.get("openai", "m", Request("deferred")) is None, "not written yet"
+    writer.flush()
+    assert reader.get("openai", "m", Request("deferred")) is not None
+    for n in range(100):
+        writer.put("openai", "m", Request(f"bulk {n}"), REPLY, defer=True)
+    assert reader.get("openai", "m", Request("bulk 0")) is not None, "flushed when the queue fills"
+    writer.close()
+    assert len(reader) == 101, "close flushes the rest"
+    reader.close()

@@ -66,7 +66,8 @@ def test_defaults_and_header(project: pytest.Pytester) -> None:
         [
             "safecase models: untrusted=builtin:untrusted (default), "
             "trusted=builtin:trusted (default)",
-            "safecase model cache: on at *.safecase_cache (concurrency 16, retries 4, timeout 120s)",
+            "safecase model cache: on at *.safecase_cache "
+            "(concurrency 16, retries 4, timeout 120s)",
         ]
     )
 
@@ -246,3 +247,62 @@ def test_usage_is_summed_across_xdist_workers(
     )
     assert result.stdout.str().count("safecase model usage") == 1
     assert llm_env.request_count == 5
+
+
+def test_x_models_block_of_the_safety_case_yaml(project: pytest.Pytester) -> None:
+    project.makefile(
+        ".yaml",
+        safecase="""
+        G1:
+          nodeType: Goal
+          text: The deployment is acceptably safe
+          undeveloped: true
+        x-models:
+          untrusted: builtin:other
+          trusted: builtin:other
+        """,
+    )
+    result = project.runpytest(*PLUGIN, "-s", "--safecase-file=safecase.yaml")
+    assert chosen(result) == "builtin:other builtin:other"
+    result.stdout.fnmatch_lines(
+        ["safecase models: untrusted=builtin:other (x-models), trusted=builtin:other (x-models)"]
+    )
+
+
+def test_a_claim_whose_model_calls_fail_is_an_error_never_supported(
+    project: pytest.Pytester, llm_env: FakeLLMServer, tmp_path: Path
+) -> None:
+    from pytest_safecase.plugin import RESULT_KEY
+    from pytest_safecase.verdict import Verdict
+
+    project.makepyfile(
+        test_specs="""
+        from pytest_safecase import claim
+
+        @claim("The monitor flags the backdoor", id="G-monitor")
+        def test_monitor(untrusted_model, evidence):
+            answer = untrusted_model.generate("is this code backdoored?")
+            evidence.rate(int("yes" in answer.text), 1, at_least=0.0)
+        """
+    )
+    llm_env.inject(*[Fault.server_error(503)] * 5)
+    records = project.inline_run(*eval_args(tmp_path, "--safecase-retries=1"))
+    records.assertoutcome(failed=1)
+    session = records.getcalls("pytest_sessionfinish")[0].session
+    result = session.config.stash[RESULT_KEY]
+    assert result.nodes["G-monitor"].verdict is Verdict.ERROR
+    assert result.verdict is not Verdict.SUPPORTED
+    assert llm_env.request_count == 2
+
+
+def test_header_shows_the_base_url_without_credentials(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://proxy-user:hunter2@llm.internal:8443/v1?key=abc")
+    project.makepyfile(test_specs="def test_nothing(): pass\n")
+    result = project.runpytest(*PLUGIN, "--safecase-trusted=openai:m", "--safecase-cache=replay")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*trusted=openai:m at https://llm.internal:8443/v1 (--safecase-trusted)"]
+    )
+    assert "hunter2" not in result.stdout.str() and "key=abc" not in result.stdout.str()

@@ -8,6 +8,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
+
+import pytest
 
 from pytest_safecase.models._progress import LineProgress
 
@@ -79,3 +82,58 @@ def test_line_progress_is_rate_limited() -> None:
     progress.finish(1000, 10)
     assert len(lines) == 3
     assert "200/1000 (10 cached" in lines[1] and lines[2].endswith("\n")
+
+
+PYTEST_PROJECT_CONFTEST = """
+import time
+from pytest_safecase.models import register_builtin
+
+def slow(request):
+    time.sleep(0.01)
+    return "ok"
+
+register_builtin("untrusted", slow)
+"""
+
+PYTEST_PROJECT_TEST = """
+from pytest_safecase.models import Request
+
+def test_batch(untrusted_model):
+    answers = untrusted_model.generate_many([Request(str(n)) for n in range(40)])
+    assert [a.text for a in answers] == ["ok"] * 40
+"""
+
+
+def run_pytest(project: Path, on_terminal: bool) -> str:
+    command = [sys.executable, "-m", "pytest", "-p", "pytest_safecase.models._pytest", "-q"]
+    if not on_terminal:
+        done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(command, cwd=project, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    assert process.wait(timeout=60) == 0
+    return b"".join(chunks).decode()
+
+
+def test_pytest_shows_progress_through_its_terminal_only_when_interactive(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(PYTEST_PROJECT_CONFTEST)
+    pytester.makepyfile(test_batch=PYTEST_PROJECT_TEST)
+    interactive = run_pytest(pytester.path, on_terminal=True)
+    assert "[safecase] builtin:untrusted: 40/40 (0 cached" in interactive
+    assert "1 passed" in interactive
+    piped = run_pytest(pytester.path, on_terminal=False)
+    assert "1 passed" in piped and "[safecase]" not in piped

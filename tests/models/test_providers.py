@@ -189,7 +189,7 @@ def test_replies_without_content_are_model_errors(
 ) -> None:
     llm_env.inject(Fault.raw(payload))
     model = fast_model(spec)
-    with pytest.raises(ModelError, match="no (choices|text content)"):
+    with pytest.raises(ModelError, match=r"no (choices|text content)"):
         model.generate("empty")
     model.close()
 

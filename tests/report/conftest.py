@@ -6,6 +6,7 @@ function-scoped), so each report test starts from the same genuine result withou
 
 from __future__ import annotations
 
+import copy
 import shutil
 import textwrap
 from typing import Any
@@ -159,7 +160,7 @@ def rich_result(pytester: pytest.Pytester) -> CaseResult:
         pytester.makefile(".yaml", safecase=CASE_YAML)
         pytester.makepyfile(test_case=textwrap.dedent(TESTS))
         _CACHE["rich"] = run_and_grab(pytester).to_dict()
-    return CaseResult.from_dict(_CACHE["rich"])
+    return CaseResult.from_dict(copy.deepcopy(_CACHE["rich"]))  # from_dict shares lists
 
 
 @pytest.fixture

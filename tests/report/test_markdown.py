@@ -55,8 +55,8 @@ def test_claim_table_and_sections(rich_result: CaseResult, run_info: dict[str, A
     ) in text
     assert "| G11 | Every transcript is logged | ✔ supported | lost transcripts: 0.0000 |  |  | ≤ 0 |" in text
     assert "| A1 | Assumption | The red team's attacks upper-bound the model's capabilities | accepted without evidence |" in text
-    assert "- ! **G6** error: test_case.py::test_classifier: RuntimeError: weights file missing" in text
-    assert "- ◇ **G2** undeveloped: marked undeveloped in the case file" in text
+    assert "- **G6** error: test_case.py::test_classifier: RuntimeError: weights file missing" in text
+    assert "- **G2** undeveloped: marked undeveloped in the case file" in text
     assert "| Git commit | 0123456789abcdef0123456789abcdef01234567 |" in text
     assert "| untrusted | openai:gpt-4o-mini | 300 | 120000 | 45000 | 12 | 1 |" in text
 

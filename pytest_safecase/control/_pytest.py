@@ -1,0 +1,149 @@
+"""pytest glue for control evaluations: options and the session fixtures claims use.
+
+Loaded by the core plugin (``pytest_plugins``) or alone with ``-p pytest_safecase.control._pytest``
+(next to ``-p pytest_safecase.models._pytest``, which provides ``untrusted_model`` and
+``trusted_model``). The evaluation is expensive, and under pytest-xdist every worker would build
+its own session fixture; so the result is stored in the pytest cache directory under a key made
+of everything it depends on (task-set hash, model specs, parameters, package version), and a
+file lock (``fcntl.flock``) makes the first process compute it while the others wait and read it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pytest
+
+from pytest_safecase.models import Model
+
+from .evaluation import ControlResults, EvaluationParameters, Progress, run_control_evaluation
+from .tasks import TaskSet, load_humaneval
+
+CACHE_SUBDIR = "safecase-control"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("safecase")
+    group.addoption(
+        "--safecase-tasks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="control evaluations: use only the first N tasks (default: all).",
+    )
+    group.addoption(
+        "--safecase-seed",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="control evaluations: seed for model requests, attack selection and bootstrap.",
+    )
+
+
+def _package_version() -> str:
+    try:
+        return version("pytest-safecase")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def results_key(
+    tasks: TaskSet, untrusted: str, trusted: str, parameters: EvaluationParameters
+) -> str:
+    """A digest of everything the evaluation's result depends on."""
+    material = {
+        "tasks": tasks.content_hash,
+        "untrusted": untrusted,
+        "trusted": trusted,
+        "parameters": parameters.to_dict(),
+        "version": _package_version(),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _cache_dir(config: pytest.Config) -> Path:
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir(CACHE_SUBDIR))
+    directory = config.rootpath / ".pytest_cache" / "d" / CACHE_SUBDIR
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def shared_results(
+    directory: Path,
+    key: str,
+    compute: Callable[[], ControlResults],
+) -> ControlResults:
+    """The cached result for ``key``, computing it under an exclusive lock if it is missing."""
+    target = directory / f"{key}.json"
+    with open(directory / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if target.exists():
+                return ControlResults.from_dict(json.loads(target.read_text("utf-8")))
+            results = compute()
+            payload = json.dumps(results.to_dict(), allow_nan=False)
+            descriptor, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                stream.write(payload)
+            os.replace(temporary, target)
+            return results
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _progress_printer() -> Progress | None:
+    """Stage messages on stderr, only for a person watching a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda message: print(f"[safecase] control: {message}", file=sys.stderr, flush=True)
+
+
+@pytest.fixture(scope="session")
+def control_tasks(pytestconfig: pytest.Config) -> TaskSet:
+    """The task set of the control evaluation: HumanEval, cut to ``--safecase-tasks`` if given."""
+    tasks = load_humaneval()
+    limit = pytestconfig.getoption("safecase_tasks")
+    if limit is None:
+        return tasks
+    if limit < 1:
+        raise pytest.UsageError(f"--safecase-tasks must be at least 1, got {limit}")
+    return tasks.subset(min(limit, len(tasks)))
+
+
+@pytest.fixture(scope="session")
+def control_results(
+    pytestconfig: pytest.Config,
+    control_tasks: TaskSet,
+    untrusted_model: Model,
+    trusted_model: Model,
+) -> ControlResults:
+    """The full control evaluation with default parameters, computed once per run and shared."""
+    parameters = EvaluationParameters(seed=pytestconfig.getoption("safecase_seed"))
+    key = results_key(control_tasks, untrusted_model.spec, trusted_model.spec, parameters)
+
+    def compute() -> ControlResults:
+        return run_control_evaluation(
+            control_tasks,
+            untrusted_model,
+            trusted_model,
+            audit_budget=parameters.audit_budget,
+            deployment_tasks=parameters.deployment_tasks,
+            defer_fractions=parameters.defer_fractions,
+            audit_error_rate=parameters.audit_error_rate,
+            bootstrap=parameters.bootstrap,
+            honeypots=parameters.honeypots,
+            seed=parameters.seed,
+            progress=_progress_printer(),
+        )
+
+    return shared_results(_cache_dir(pytestconfig), key, compute)

@@ -66,9 +66,8 @@ def main() -> None:
     print(f"  with pytest-safecase:    {with_plugin:6.2f} s")
     print(f"  with -p no:safecase:     {without:6.2f} s")
     ratio = with_plugin / without
-    print(
-        f"  ratio:                   {ratio:6.3f}  (target <= 1.10: {'met' if ratio <= 1.10 else 'NOT met'})"
-    )
+    verdict = "met" if ratio <= 1.10 else "NOT met"
+    print(f"  ratio:                   {ratio:6.3f}  (target <= 1.10: {verdict})")
 
 
 if __name__ == "__main__":

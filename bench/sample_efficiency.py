@@ -123,9 +123,10 @@ def boundary_rows(runs: int, batch_size: int, seed: int) -> list[str]:
     return [
         f"true rate = threshold = {THRESHOLD}, max_trials {BOUNDARY_MAX_TRIALS}, {runs} runs:",
         f"  P(refuted)   simulated {simulated.refuted:.4f}  exact {exact.refuted:.4f}"
-        f"  (an error: the claim holds) nominal <= {NOMINAL_ERROR}",
+        f"  (an error: the claim holds) nominal <= {NOMINAL_ERROR:.3f}",
         f"  P(supported) simulated {simulated.supported:.4f}  exact {exact.supported:.4f}"
-        f"  (the limit of the error for rates just below {THRESHOLD}) nominal <= {NOMINAL_ERROR}",
+        f"  (the limit of the error for rates just below {THRESHOLD})"
+        f" nominal <= {NOMINAL_ERROR:.3f}",
         f"  (2 standard errors of a simulated rate at the nominal value: {spread:.4f})",
     ]
 

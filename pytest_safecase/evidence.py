@@ -6,12 +6,17 @@ fixture and ships its records on the test report.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
-from typing import Any
+from collections.abc import AsyncIterable
+from typing import TYPE_CHECKING, Any
 
-from pytest_safecase.stats import RateDecision, decide_rate
+from pytest_safecase.stats._binomial import RateDecision, decide_rate
 from pytest_safecase.verdict import Verdict
+
+if TYPE_CHECKING:
+    from pytest_safecase.stats import SequentialDecision
 
 
 class ClaimRefuted(AssertionError):
@@ -95,6 +100,93 @@ class Evidence:
         record = rate_record(decision, name)
         self.records.append(record)
         _raise_unless_supported(decision.verdict, describe_rate(record), decision.trials_to_settle)
+        return decision
+
+    def rate_sequential(
+        self,
+        sampler: Any,
+        *,
+        at_least: float | None = None,
+        at_most: float | None = None,
+        confidence: float = 0.95,
+        max_trials: int,
+        batch_size: int = 10,
+        name: str | None = None,
+    ) -> SequentialDecision:
+        """Decide a rate claim by sampling until it is decided, with an anytime-valid test.
+
+        ``sampler(n)`` returns the next ``n`` outcomes (bools), or ``sampler`` is an iterable of
+        outcomes or of batches; ``async def`` samplers and async iterables run on an event loop
+        here (inside a running loop, ``await evidence.arate_sequential(...)`` instead). Stops as
+        soon as the claim is decided, after at most ``max_trials`` trials; errs on each side with
+        probability at most (1 - confidence) / 2 however early it stops.
+        """
+        __tracebackhide__ = True
+        kwargs = {
+            "at_least": at_least,
+            "at_most": at_most,
+            "confidence": confidence,
+            "max_trials": max_trials,
+            "batch_size": batch_size,
+        }
+        from pytest_safecase.stats import asequential_rate, sequential_rate
+
+        is_async = isinstance(sampler, AsyncIterable) or inspect.iscoroutinefunction(sampler)
+        try:
+            if is_async:
+                import asyncio
+
+                _no_running_loop(asyncio)
+                decision = asyncio.run(asequential_rate(sampler, **kwargs))
+            else:
+                decision = sequential_rate(sampler, **kwargs)
+        except (TypeError, ValueError) as exc:
+            raise self._bad_input(exc) from None
+        return self._decided_sequentially(decision, name)
+
+    async def arate_sequential(
+        self,
+        sampler: Any,
+        *,
+        at_least: float | None = None,
+        at_most: float | None = None,
+        confidence: float = 0.95,
+        max_trials: int,
+        batch_size: int = 10,
+        name: str | None = None,
+    ) -> SequentialDecision:
+        """:meth:`rate_sequential` for async tests: awaits async samplers on the running loop."""
+        __tracebackhide__ = True
+        from pytest_safecase.stats import asequential_rate
+
+        try:
+            decision = await asequential_rate(
+                sampler,
+                at_least=at_least,
+                at_most=at_most,
+                confidence=confidence,
+                max_trials=max_trials,
+                batch_size=batch_size,
+            )
+        except (TypeError, ValueError) as exc:
+            raise self._bad_input(exc) from None
+        return self._decided_sequentially(decision, name)
+
+    def _decided_sequentially(
+        self, decision: SequentialDecision, name: str | None
+    ) -> SequentialDecision:
+        __tracebackhide__ = True
+        record = {"kind": "sequential-rate", "name": name, **decision.to_record()}
+        self.records.append(record)
+        summary = (
+            f"{describe_rate(record)}; {decision.method}, {decision.trials} of at most "
+            f"{decision.max_trials} trials ({decision.stop_reason})"
+        )
+        if decision.verdict is Verdict.INCONCLUSIVE:
+            raise ClaimInconclusive(
+                f"inconclusive: {summary}; allow more trials (max_trials) to decide it"
+            )
+        _raise_unless_supported(decision.verdict, summary, None)
         return decision
 
     def value(
@@ -183,3 +275,11 @@ def _raise_unless_supported(verdict: Verdict, summary: str, settle: int | None) 
             else "; no number of trials at the observed rate would settle it"
         )
         raise ClaimInconclusive(f"inconclusive: {summary}{hint}")
+
+
+def _no_running_loop(asyncio: Any) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise ValueError("an event loop is already running: use `await evidence.arate_sequential(...)`")

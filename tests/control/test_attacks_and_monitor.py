@@ -136,3 +136,17 @@ def test_first_mutant_changes_the_code() -> None:
     mutant = first_mutant(task.reference_solution, task.entry_point)
     assert mutant is not None
     assert ast.dump(ast.parse(mutant)) != ast.dump(ast.parse(task.reference_solution))
+
+
+def test_batch_runner_bounds_each_call_and_keeps_going() -> None:
+    sources = [
+        "def f(x):\n    while True:\n        pass\n",
+        "def f(x):\n    return 10 // x\n",
+        "this is not python",
+    ]
+    table = run_batch(sources, "f", [(1,), (0,)])
+    assert table == [
+        [None, None],
+        ["10", "raises ZeroDivisionError: integer division or modulo by zero"],
+        [None, None],
+    ]

@@ -130,7 +130,7 @@ def test_monte_carlo_agrees_with_upfront_closed_form() -> None:
 
 
 def test_upfront_red_team_prefers_rare_attacks() -> None:
-    rates = metrics.attack_rate_grid(5000, 1.0)
+    rates = metrics.relative_attack_rates()
     red = upfront_red_win_probability(0.5, rates, 5000, 100)
     best = rates[np.argmax(red)]
     assert 1e-4 < best < 0.05

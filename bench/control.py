@@ -1,0 +1,167 @@
+"""Benchmark: the whole built-in control evaluation over HumanEval, and the safety frontier.
+
+Runs honest and attack runs of ``builtin:untrusted`` (or ``--untrusted
+builtin:untrusted-colluding``) against ``builtin:trusted`` through every protocol, prints
+per-protocol safety and usefulness, then the defer-to-trusted frontier (100 thresholds x 50
+attack rates x 1,000 bootstrap resamples), and checks both against their time budgets (3
+minutes; 2 seconds). A Monte Carlo simulation of whole deployments cross-checks one exact
+safety figure.
+
+    /work/venv/bin/python bench/control.py [--tasks N] [--records PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+
+import numpy as np
+
+from pytest_safecase.control import (
+    ControlResults,
+    compute_frontier,
+    deployment_safety,
+    load_humaneval,
+    run_control_evaluation,
+    simulate_deployments,
+)
+from pytest_safecase.models import get_model
+
+PIPELINE_BUDGET_SECONDS = 180.0
+FRONTIER_BUDGET_SECONDS = 2.0
+MONTE_CARLO_TRIALS = 20_000
+
+
+def _interval(value: float, low: float, high: float) -> str:
+    if math.isnan(low):
+        return f"{value:6.3f}"
+    return f"{value:6.3f} [{low:.3f}, {high:.3f}]"
+
+
+def print_protocols(results: ControlResults) -> None:
+    print(
+        f"\n{'protocol':36} {'safety (best response)':>26} {'safety (all kinds)':>26} "
+        f"{'usefulness':>24} {'rescaled':>8} {'caught':>9} {'FPR':>6} {'attack rate':>11}"
+    )
+    for name, result in results.protocols.items():
+        safety, every = result.safety, result.safety_all_kinds
+        useful = result.usefulness
+        print(
+            f"{name:36} {_interval(safety.value, safety.low, safety.high):>26} "
+            f"{_interval(every.value, every.low, every.high):>26} "
+            f"{_interval(useful.value, useful.low, useful.high):>24} "
+            f"{result.usefulness_rescaled.value:8.3f} {result.caught:>4}/{result.attempts:<4} "
+            f"{result.false_positive_rate:6.3f} {result.worst_attack_rate:11.5f}"
+            f"  {'+'.join(result.worst_attack_kinds)}"
+        )
+
+
+def print_summary(results: ControlResults) -> None:
+    attack = results.summary["attack"]
+    print(
+        f"\nattack: {attack['attempted']} attempted, {attack['declined']} declined, "
+        f"{attack['scored']} scored, {attack['excluded']} excluded (scoring failed), "
+        f"{attack['unusable_attempts']} unusable; {attack['successful']} successful "
+        f"(success rate {attack['success_rate']:.3f})"
+    )
+    for kind, counts in attack["by_kind"].items():
+        print(f"  {kind:18} scored {counts['scored']:3}  successful {counts['successful']:3}")
+    print(f"monitor ROC AUC (honest vs attack): {results.summary['monitor_auc']}")
+    print(f"honeypots: {results.summary['honeypots']}")
+    print(f"usefulness alone: {results.summary['usefulness']}")
+    print(f"stage timings (s): {results.timings}")
+
+
+def monte_carlo_check(results: ControlResults) -> None:
+    """Trusted monitoring, every attack kind: exact formula vs simulated deployments."""
+    protocol = results.protocol("trusted_monitoring")
+    threshold = protocol.audit_threshold
+    assert threshold is not None
+    outcomes = []
+    for record in results.records:
+        if not record.scored:
+            continue
+        score = record.attack_trusted_score
+        if score is not None and score > threshold:
+            outcomes.append([1.0, 0.0, 0.0])
+        else:
+            outcomes.append([0.0, 1.0, 0.0] if record.backdoor_successful else [0.0, 0.0, 1.0])
+    table = np.array(outcomes)
+    caught, successful, failed = table.sum(axis=0)
+    tasks = results.parameters.deployment_tasks
+    print("\nMonte Carlo cross-check (trusted monitoring, every attack kind):")
+    for expected_attacks in (1.0, 5.0, 25.0):
+        exact = deployment_safety(
+            caught, successful, failed, expected_attacks, deployment_tasks=tasks
+        )
+        simulated = simulate_deployments(
+            table,
+            expected_attacks / tasks,
+            tasks,
+            trials=MONTE_CARLO_TRIALS,
+            rng=np.random.default_rng(0),
+        )
+        error = 4 * math.sqrt(max(exact * (1 - exact), 1e-4) / MONTE_CARLO_TRIALS)
+        verdict = "agree" if abs(simulated - exact) <= error else "DISAGREE"
+        print(
+            f"  {expected_attacks:5.1f} expected attacks: exact {exact:.4f}, "
+            f"simulated {simulated:.4f} (4 sd = {error:.4f}) {verdict}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=None, help="first N tasks (default all)")
+    parser.add_argument("--untrusted", default="builtin:untrusted")
+    parser.add_argument("--trusted", default="builtin:trusted")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--records", default=None, help="write per-task records (JSONL) here")
+    arguments = parser.parse_args()
+
+    tasks = load_humaneval()
+    if arguments.tasks is not None:
+        tasks = tasks.subset(arguments.tasks)
+    started = time.perf_counter()
+    results = run_control_evaluation(
+        tasks,
+        get_model(arguments.untrusted),
+        get_model(arguments.trusted),
+        workers=arguments.workers,
+        progress=lambda message: print(f"[{time.perf_counter() - started:6.1f}s] {message}"),
+    )
+    pipeline_seconds = time.perf_counter() - started
+    print(f"\n{len(tasks)} tasks, U = {arguments.untrusted}, T = {arguments.trusted}")
+    print_protocols(results)
+    print_summary(results)
+    monte_carlo_check(results)
+    if arguments.records:
+        print(f"\nrecords written to {results.write_jsonl(arguments.records)}")
+
+    frontier = compute_frontier(results, thresholds=100, bootstrap=1000)
+    print("\ndefer-to-trusted frontier (every 11th of 100 thresholds):")
+    print(f"{'defer fraction':>14} {'safety':>26} {'usefulness':>24}")
+    for j in range(0, 100, 11):
+        s, u = frontier.safety[j], frontier.usefulness[j]
+        print(
+            f"{frontier.fractions[j]:14.3f} {_interval(s.value, s.low, s.high):>26} "
+            f"{_interval(u.value, u.low, u.high):>24}"
+        )
+
+    pipeline_ok = pipeline_seconds < PIPELINE_BUDGET_SECONDS
+    frontier_ok = frontier.seconds < FRONTIER_BUDGET_SECONDS
+    print(
+        f"\npipeline: {pipeline_seconds:.1f} s (budget {PIPELINE_BUDGET_SECONDS:.0f} s) "
+        f"{'OK' if pipeline_ok else 'OVER BUDGET'}"
+    )
+    verdict = "OK" if frontier_ok else "OVER BUDGET"
+    print(
+        f"frontier: {frontier.seconds:.3f} s for 100 thresholds x 50 attack rates x 1000 "
+        f"resamples (budget {FRONTIER_BUDGET_SECONDS:.0f} s) {verdict}"
+    )
+    return 0 if pipeline_ok and frontier_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The pytest glue: options, session fixtures, and computing the evaluation once per run."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pytest_safecase.control import HoneypotRecord, TaskRecord, analyse_records
+from pytest_safecase.control._pytest import shared_results
+from pytest_safecase.control.evaluation import EvaluationParameters
+
+RecordFactory = Callable[[], tuple[list[TaskRecord], list[HoneypotRecord]]]
+"""The ``make_records`` fixture of conftest.py."""
+
+CLAIMS = """
+def test_tasks(control_tasks):
+    assert len(control_tasks) == 3
+
+def test_results(control_results):
+    assert control_results.summary["tasks"] == 3
+    assert "trusted_monitoring" in control_results.protocols
+    assert control_results.untrusted_model == "builtin:untrusted"
+"""
+
+
+def test_fixtures_compute_once_and_reuse_the_cache(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_claims=CLAIMS)
+    arguments = ["-p", "pytest_safecase.control._pytest", "--safecase-tasks", "3", "-q"]
+    first = pytester.runpytest(*arguments)
+    first.assert_outcomes(passed=2)
+    cached = list((pytester.path / ".pytest_cache" / "d" / "safecase-control").glob("*.json"))
+    assert len(cached) == 1
+    stored = json.loads(cached[0].read_text())
+    stored["summary"]["tasks"] = 3  # unchanged; the file really is what the fixture reads:
+    stored["untrusted_model"] = "builtin:untrusted"
+    cached[0].write_text(json.dumps(stored))
+    second = pytester.runpytest(*arguments)
+    second.assert_outcomes(passed=2)
+    assert len(list(cached[0].parent.glob("*.json"))) == 1
+    other_seed = pytester.runpytest(*arguments, "--safecase-seed", "1")
+    other_seed.assert_outcomes(passed=2)
+    assert len(list(cached[0].parent.glob("*.json"))) == 2
+
+
+def test_bad_task_limit_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_claims=CLAIMS)
+    result = pytester.runpytest("-p", "pytest_safecase.control._pytest", "--safecase-tasks", "0")
+    assert result.ret != 0
+
+
+def test_concurrent_processes_compute_once(make_records: RecordFactory, tmp_path: Path) -> None:
+    records, honeypots = make_records()
+    calls: list[int] = []
+    started = threading.Event()
+
+    def compute():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        started.set()
+        return analyse_records(records, honeypots, EvaluationParameters(bootstrap=10))
+
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(shared_results(tmp_path, "k", compute)))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and len(results) == 3
+    assert all(r.protocols == results[0].protocols for r in results)
+    assert not list(tmp_path.glob("*.tmp"))

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from pytest_safecase.case import ClaimSpec
+from pytest_safecase.case import CaseFile, ClaimSpec
 from pytest_safecase.evidence import Evidence
 
 CASE_METADATA_KEY = pytest.StashKey[dict[str, Any]]()
+CASE_KEY = pytest.StashKey[CaseFile]()
 EVIDENCE_KEY = pytest.StashKey[Evidence]()
 SPEC_KEY = pytest.StashKey[ClaimSpec | None]()
 

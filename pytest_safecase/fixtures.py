@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_safecase._state import EVIDENCE_KEY
+from pytest_safecase._state import CASE_KEY, EVIDENCE_KEY
+from pytest_safecase.case import CaseFile
 from pytest_safecase.evidence import Evidence
 
 
@@ -14,3 +15,9 @@ def evidence(request: pytest.FixtureRequest) -> Evidence:
     recorder = Evidence(owner=request.node.nodeid)
     request.node.stash[EVIDENCE_KEY] = recorder
     return recorder
+
+
+@pytest.fixture(scope="session")
+def safety_case(pytestconfig: pytest.Config) -> CaseFile | None:
+    """The loaded case file (nodes, ``module`` header, top-level ``x-`` settings), or None."""
+    return pytestconfig.stash.get(CASE_KEY, None)

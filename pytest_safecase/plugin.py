@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from pytest_safecase._runinfo import base_run_info, now_iso
-from pytest_safecase._state import CASE_METADATA_KEY, EVIDENCE_KEY, SPEC_KEY
+from pytest_safecase._state import CASE_KEY, CASE_METADATA_KEY, EVIDENCE_KEY, SPEC_KEY
 from pytest_safecase.case import (
     CaseResult,
     ClaimSpec,
@@ -25,14 +25,14 @@ from pytest_safecase.case import (
 )
 from pytest_safecase.claims import MARKER, MARKER_HELP, ClaimDeclarationError, spec_from_marker
 from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
-from pytest_safecase.fixtures import evidence
+from pytest_safecase.fixtures import evidence, safety_case
 from pytest_safecase.report.terminal import summary_line, tree_lines
 from pytest_safecase.run import CaseRun, phase_verdict
 from pytest_safecase.verdict import Verdict
 
-__all__ = ["evidence"]
+__all__ = ["evidence", "safety_case"]
 
-pytest_plugins = ["pytest_safecase.models._pytest"]
+pytest_plugins = ["pytest_safecase.models._pytest", "pytest_safecase.control._pytest"]
 
 RUN_KEY = pytest.StashKey[CaseRun]()
 RESULT_KEY = pytest.StashKey[CaseResult]()
@@ -98,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 "invalid safety case:\n" + "\n".join(f"  {problem}" for problem in problems)
             )
         config.stash[CASE_METADATA_KEY] = case.metadata
+        config.stash[CASE_KEY] = case
     run = CaseRun(case, level_limit=level)
     config.stash[RUN_KEY] = run
     if not hasattr(config, "workerinput"):

@@ -9,6 +9,7 @@ from pytest_safecase.case.propagate import effective_levels, propagate
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
 from pytest_safecase.verdict import Verdict
 
+ARGUMENT_TYPES = (NodeType.GOAL, NodeType.STRATEGY, NodeType.SOLUTION)
 IMPLICIT_ROOT = "ROOT"
 IMPLICIT_ROOT_TEXT = "Every safety claim tested in this run holds"
 
@@ -63,22 +64,11 @@ def assemble(
             )
 
     levels = effective_levels(nodes, root)
-    distinct = sorted({level for level in levels.values() if level > 0})
-    reached: int | None = None
-    if distinct:
-        reached = 0
-        for level in distinct:
-            if level_limit is not None and level > level_limit:
-                break
-            root_verdict, _ = propagate(nodes, root, levels, level)[root]
-            if root_verdict is not Verdict.SUPPORTED:
-                break
-            reached = level
-    # The run's own scope last: propagation also fills in the risk ledgers for that scope.
     verdicts = propagate(nodes, root, levels, level_limit)
     for node_id, node in nodes.items():
         node.verdict, node.reason = verdicts.get(node_id, (None, ""))
         node.in_scope = level_limit is None or levels.get(node_id, 0) <= level_limit
+    distinct = sorted({level for level in levels.values() if level > 0})
     return CaseResult(
         root=root,
         nodes=nodes,
@@ -87,8 +77,33 @@ def assemble(
         metadata=dict(case.metadata) if case else {},
         levels=distinct,
         level_limit=level_limit,
-        level_reached=reached,
+        level_reached=_level_reached(nodes, levels, distinct, level_limit),
     )
+
+
+def _level_reached(
+    nodes: Mapping[str, NodeResult],
+    levels: Mapping[str, int],
+    distinct: list[int],
+    level_limit: int | None,
+) -> int | None:
+    """The highest adoption level L such that every goal, strategy and solution tagged with a
+    level from 1 to L is supported (None when the case has no levels)."""
+    if not distinct:
+        return None
+    reached = 0
+    for level in distinct:
+        if level_limit is not None and level > level_limit:
+            break
+        tagged = [
+            node
+            for node_id, node in nodes.items()
+            if 0 < levels.get(node_id, 0) <= level and node.type in ARGUMENT_TYPES
+        ]
+        if any(node.verdict is not Verdict.SUPPORTED for node in tagged):
+            break
+        reached = level
+    return reached
 
 
 def _nodes_from_case(case: CaseFile | None) -> dict[str, NodeResult]:

@@ -11,6 +11,7 @@ file lock (``fcntl.flock``) makes the first process compute it while the others 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -19,6 +20,7 @@ import tempfile
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +57,20 @@ def _package_version() -> str:
         return "unknown"
 
 
+@functools.cache
+def _engine_digest() -> str:
+    """A digest of the engine's own source (code and prompts): a changed monitor, attacker or
+    sandbox must never be answered with results cached by the old one."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("control", "models"):
+        for path in sorted((package / folder).rglob("*")):
+            if path.suffix in (".py", ".txt") and path.is_file():
+                digest.update(str(path.relative_to(package)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def results_key(
     tasks: TaskSet, untrusted: str, trusted: str, parameters: EvaluationParameters
 ) -> str:
@@ -65,6 +81,7 @@ def results_key(
         "trusted": trusted,
         "parameters": parameters.to_dict(),
         "version": _package_version(),
+        "engine": _engine_digest(),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -120,30 +137,45 @@ def control_tasks(pytestconfig: pytest.Config) -> TaskSet:
     return tasks.subset(min(limit, len(tasks)))
 
 
+ControlEvaluation = Callable[..., ControlResults]
+
+
+@pytest.fixture(scope="session")
+def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
+    """``control_evaluation(tasks, untrusted, trusted, **parameters)``: a control evaluation
+    computed once for its inputs and shared by every test and xdist worker that asks for it.
+
+    ``parameters`` are those of :class:`EvaluationParameters`; ``seed`` defaults to
+    ``--safecase-seed``.
+    """
+
+    def evaluate(
+        tasks: TaskSet, untrusted: Model, trusted: Model, **overrides: Any
+    ) -> ControlResults:
+        overrides.setdefault("seed", pytestconfig.getoption("safecase_seed"))
+        parameters = EvaluationParameters(**overrides)
+        key = results_key(tasks, untrusted.spec, trusted.spec, parameters)
+
+        def compute() -> ControlResults:
+            return run_control_evaluation(
+                tasks,
+                untrusted,
+                trusted,
+                **{**parameters.to_dict(), "defer_fractions": parameters.defer_fractions},
+                progress=_progress_printer(),
+            )
+
+        return shared_results(_cache_dir(pytestconfig), key, compute)
+
+    return evaluate
+
+
 @pytest.fixture(scope="session")
 def control_results(
-    pytestconfig: pytest.Config,
+    control_evaluation: ControlEvaluation,
     control_tasks: TaskSet,
     untrusted_model: Model,
     trusted_model: Model,
 ) -> ControlResults:
-    """The full control evaluation with default parameters, computed once per run and shared."""
-    parameters = EvaluationParameters(seed=pytestconfig.getoption("safecase_seed"))
-    key = results_key(control_tasks, untrusted_model.spec, trusted_model.spec, parameters)
-
-    def compute() -> ControlResults:
-        return run_control_evaluation(
-            control_tasks,
-            untrusted_model,
-            trusted_model,
-            audit_budget=parameters.audit_budget,
-            deployment_tasks=parameters.deployment_tasks,
-            defer_fractions=parameters.defer_fractions,
-            audit_error_rate=parameters.audit_error_rate,
-            bootstrap=parameters.bootstrap,
-            honeypots=parameters.honeypots,
-            seed=parameters.seed,
-            progress=_progress_printer(),
-        )
-
-    return shared_results(_cache_dir(pytestconfig), key, compute)
+    """The full control evaluation with default parameters, computed once and shared."""
+    return control_evaluation(control_tasks, untrusted_model, trusted_model)

@@ -98,10 +98,10 @@ def _details(node: NodeResult, result: CaseResult) -> list[str]:
             label += " (accepted without evidence)" if accepted else f" ({ctx.verdict.value})"
         details.append(f"↳ {ctx.id} {label}: {ctx.text}")
     for test in node.tests:
-        figures = [_figure(record) for record in test.evidence]
-        figures = [figure for figure in figures if figure]
+        figures = [(_mark(record), _figure(record)) for record in test.evidence]
+        figures = [(mark, figure) for mark, figure in figures if figure]
         if figures:
-            details.extend(f"{test.verdict.mark} {figure}" for figure in figures)
+            details.extend(f"{mark} {figure}" for mark, figure in figures)
         if test.verdict is not Verdict.SUPPORTED and test.message and not figures:
             details.append(f"{test.verdict.mark} {test.nodeid.split('::')[-1]}: {test.message}")
         elif len(node.tests) > 1 and not figures:
@@ -112,6 +112,12 @@ def _details(node: NodeResult, result: CaseResult) -> list[str]:
     if node.verdict not in (None, Verdict.SUPPORTED) and unexplained and node.reason:
         details.append(f"why: {node.reason}")
     return details
+
+
+def _mark(record: dict[str, Any]) -> str:
+    """A record's own verdict mark; a plain measurement without a bound decides nothing."""
+    verdict = record.get("verdict")
+    return Verdict(verdict).mark if verdict else "·"
 
 
 def _figure(record: dict[str, Any]) -> str:

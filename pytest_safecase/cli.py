@@ -88,9 +88,15 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
         print(f"{args.file}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=out)
         return FAILED
     kinds = Counter(node.type.value for node in case.nodes.values())
-    described = ", ".join(f"{n} {kind.lower()}{'s' if n != 1 else ''}" for kind, n in kinds.items())
+    described = ", ".join(f"{n} {_plural(kind.lower(), n)}" for kind, n in kinds.items())
     print(f"{args.file}: valid safety case, root {case.roots()[0]}: {described}", file=out)
     return OK
+
+
+def _plural(noun: str, count: int) -> str:
+    if count == 1:
+        return noun
+    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
 
 
 def _show(args: argparse.Namespace, out: TextIO) -> int:
@@ -126,7 +132,7 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _plan(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_safecase.stats._plan import plan, plan_table  # scipy-heavy: load only here
+    from pytest_safecase.stats import plan, plan_table  # scipy-heavy: load only here
 
     direction = "at_most" if args.at_most else "at_least"
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -29,6 +29,9 @@ from pytest_safecase.fixtures import evidence, safety_case
 from pytest_safecase.report.terminal import summary_line, tree_lines
 from pytest_safecase.run import CaseRun, phase_verdict
 from pytest_safecase.verdict import Verdict
+
+if TYPE_CHECKING:
+    from pytest_safecase.report import Emitted
 
 __all__ = ["evidence", "safety_case"]
 
@@ -65,7 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="PATH",
         help="the safety-case YAML (default: safecase.yaml beside the tests given, "
-        "else safety_tests/safecase.yaml under the rootdir).",
+        "e.g. safety_tests/safecase.yaml for `pytest safety_tests/`).",
     )
     group.addoption(
         "--safecase-gate",
@@ -162,6 +165,7 @@ class Controller:
         self.run = run
         self.problems: list[str] = []
         self.started = now_iso()
+        self.emitted: Emitted | None = None
 
     def run_info(self) -> dict[str, Any]:
         info = base_run_info(
@@ -193,6 +197,11 @@ class Controller:
             return
         result = self.run.result()
         self.config.stash[RESULT_KEY] = result
+        from pytest_safecase.report import emit_reports  # renderers load only when a run ends
+
+        option = self.config.getoption("safecase_report")
+        directory = None if option is None else self.config.invocation_params.dir / option
+        self.emitted = emit_reports(result, self.run_info(), directory)
         if (
             self.config.getoption("safecase_gate")
             and result.verdict is not Verdict.SUPPORTED
@@ -206,6 +215,9 @@ class Controller:
         result = self.config.stash.get(RESULT_KEY, None)
         if result is None:
             return
+        if self.emitted is not None:
+            for command in self.emitted.commands:  # GitHub reads these at the start of a line
+                terminalreporter.write_line(command)
         if self.config.getoption("safecase_report") is not None:
             terminalreporter.section("safety case", sep="=")
             for text, markup in tree_lines(result, width=terminalreporter._tw.fullwidth):
@@ -213,10 +225,15 @@ class Controller:
             terminalreporter.write_line("")
         text, markup = summary_line(result, gate=self.config.getoption("safecase_gate"))
         terminalreporter.write_line(text, **markup)
+        if self.emitted is not None and self.emitted.files:
+            folder = self.emitted.files[0].parent
+            here = self.config.invocation_params.dir
+            shown = folder.relative_to(here) if folder.is_relative_to(here) else folder
+            terminalreporter.write_line(f"safecase reports: {shown}/")
 
 
 def _case_path(config: pytest.Config) -> Path | None:
-    """The case file: option, ini, beside the tests given, or safety_tests/ under the rootdir."""
+    """The case file: the option, the ini setting, or safecase.yaml beside the tests given."""
     explicit = config.getoption("safecase_file") or config.getini("safecase_file")
     if explicit:
         path = Path(explicit)
@@ -231,7 +248,6 @@ def _case_path(config: pytest.Config) -> Path | None:
         folder = Path(arg.split("::")[0])
         folder = folder if folder.is_absolute() else config.invocation_params.dir / folder
         candidates.append((folder if folder.is_dir() else folder.parent) / DEFAULT_CASE_FILE)
-    candidates.append(config.rootpath / "safety_tests" / DEFAULT_CASE_FILE)
     return next((path for path in candidates if path.is_file()), None)
 
 

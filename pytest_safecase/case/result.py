@@ -107,8 +107,8 @@ class CaseResult:
         return verdict
 
     def claims(self) -> list[NodeResult]:
-        """Nodes that tests carry evidence for, in tree order."""
-        return [node for node in self.walk() if node.is_claim]
+        """Nodes that tests carry evidence for (assumptions included), in tree order."""
+        return [node for node in self.walk(with_context=True) if node.is_claim]
 
     def counts(self) -> dict[Verdict, int]:
         """How many in-scope claims ended in each verdict."""
@@ -118,8 +118,9 @@ class CaseResult:
                 counts[node.verdict] += 1
         return counts
 
-    def walk(self) -> list[NodeResult]:
-        """Every node reachable from the root through supportedBy, depth first, each once."""
+    def walk(self, *, with_context: bool = False) -> list[NodeResult]:
+        """Every node reachable from the root through supportedBy (and inContextOf, if asked),
+        depth first, each once."""
         seen: set[str] = set()
         order: list[NodeResult] = []
 
@@ -127,8 +128,11 @@ class CaseResult:
             if node_id in seen:
                 return
             seen.add(node_id)
-            order.append(self.nodes[node_id])
-            for child in self.nodes[node_id].supported_by:
+            node = self.nodes[node_id]
+            order.append(node)
+            for child in node.in_context_of if with_context else ():
+                visit(child)
+            for child in node.supported_by:
                 visit(child)
 
         visit(self.root)

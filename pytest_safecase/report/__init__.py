@@ -1,36 +1,37 @@
 """Reports of an evaluated safety case: JSON, Markdown, HTML, JUnit XML, gsn2x and TEA exports,
-and GitHub Actions output. Every renderer takes ``(CaseResult, run_info)`` and returns text."""
+and GitHub Actions output. Every renderer takes ``(CaseResult, run_info)`` and returns text.
+
+Names load on first use (PEP 562), so the terminal summary the plugin imports at start-up does not
+pull in every renderer.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+import importlib
 from typing import Any
 
-from pytest_safecase.case.result import CaseResult
-from pytest_safecase.report._json import (
-    SCHEMA_VERSION,
-    ReportError,
-    load_report,
-    render_json,
-    report_document,
-)
-from pytest_safecase.report._write import (
-    RENDERERS,
-    REPORT_FILES,
-    redact,
-    scrubbed,
-    secret_values,
-    write_reports,
-)
-from pytest_safecase.report.github import github_summary, workflow_commands
-from pytest_safecase.report.gsn2x import render_gsn2x
-from pytest_safecase.report.html import render_html
-from pytest_safecase.report.junit import render_junit
-from pytest_safecase.report.markdown import render_markdown
-from pytest_safecase.report.tea import render_tea
+_HOMES = {
+    "SCHEMA_VERSION": "_json",
+    "ReportError": "_json",
+    "load_report": "_json",
+    "render_json": "_json",
+    "report_document": "_json",
+    "RENDERERS": "_write",
+    "REPORT_FILES": "_write",
+    "redact": "_write",
+    "scrubbed": "_write",
+    "secret_values": "_write",
+    "write_reports": "_write",
+    "github_summary": "github",
+    "workflow_commands": "github",
+    "render_gsn2x": "gsn2x",
+    "render_html": "html",
+    "render_junit": "junit",
+    "render_markdown": "markdown",
+    "render_tea": "tea",
+    "Emitted": "_emit",
+    "emit_reports": "_emit",
+}
 
 __all__ = [
     "RENDERERS",
@@ -49,38 +50,17 @@ __all__ = [
     "render_markdown",
     "render_tea",
     "report_document",
+    "scrubbed",
     "secret_values",
     "workflow_commands",
     "write_reports",
 ]
 
 
-@dataclass
-class Emitted:
-    """What :func:`emit_reports` did, and the workflow command lines the caller must print."""
-
-    files: list[Path] = field(default_factory=list)
-    summary: Path | None = None
-    commands: list[str] = field(default_factory=list)
-
-
-def emit_reports(
-    result: CaseResult,
-    run_info: dict[str, Any],
-    directory: Path | None,
-    env: Mapping[str, str] = os.environ,
-) -> Emitted:
-    """Everything a finished run produces, for the controller to call once.
-
-    Writes the report directory when ``directory`` is given; under GitHub Actions appends the
-    summary to ``$GITHUB_STEP_SUMMARY`` and returns ``::error``/``::warning`` lines to print.
-    """
-    emitted = Emitted()
-    if directory is not None:
-        emitted.files = write_reports(result, run_info, directory, env=env)
-    if env.get("GITHUB_STEP_SUMMARY") or env.get("GITHUB_ACTIONS") == "true":
-        clean_result, clean_info = scrubbed(result, run_info, env)
-        emitted.summary = github_summary(clean_result, clean_info, env)
-        if env.get("GITHUB_ACTIONS") == "true":
-            emitted.commands = workflow_commands(clean_result)
-    return emitted
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

@@ -55,10 +55,8 @@ def headline(result: CaseResult) -> str:
             f"{open_parts} part{'s' if open_parts != 1 else ''} of the argument undeveloped"
         )
     detail = ", ".join(problems) if problems else f"the root goal is {result.verdict.value}"
-    return (
-        f"The safety case is NOT supported: {detail} "
-        f"({counts[Verdict.SUPPORTED]} of {total} {noun} supported)."
-    )
+    tally = f" ({counts[Verdict.SUPPORTED]} of {total} {noun} supported)" if total else ""
+    return f"The safety case is NOT supported: {detail}{tally}."
 
 
 def _verdict_phrase(verdict: Verdict, count: int) -> str:

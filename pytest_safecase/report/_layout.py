@@ -1,12 +1,14 @@
 """A deterministic layered layout of the argument for the HTML diagram.
 
 Each node sits centred above the subtrees it is supported by; its contexts, assumptions and
-justifications sit to its right on the same row. A node reached twice is placed once (at its first
-place in depth-first order) and the second link is drawn as a plain edge to it.
+justifications fill a grid of at most three rows to its right, linked through a dashed trunk. A
+node reached twice is placed once (at its first place in depth-first order) and the second link
+is drawn as a plain edge to it.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
 from dataclasses import dataclass, field
 
@@ -16,6 +18,8 @@ from pytest_safecase.verdict import Verdict, combine
 
 H_GAP = 24.0
 V_GAP = 46.0
+STACK_GAP = 12.0
+CONTEXT_ROWS = 3
 MARGIN = 20.0
 LINE_HEIGHT = 15.0
 EVIDENCE_PREFIX = "Sn-"
@@ -86,8 +90,27 @@ class _Slot:
     width: float = 0.0
 
     @property
+    def columns(self) -> int:
+        """Contexts fill a grid of at most ``CONTEXT_ROWS`` rows beside the node."""
+        return math.ceil(len(self.contexts) / CONTEXT_ROWS)
+
+    def context_rows(self) -> list[list[Box]]:
+        columns = max(self.columns, 1)
+        return [self.contexts[i : i + columns] for i in range(0, len(self.contexts), columns)]
+
+    @property
     def block_width(self) -> float:
-        return self.box.width + sum(H_GAP + ctx.width for ctx in self.contexts)
+        """The node plus the grid of its contexts to its right."""
+        if not self.contexts:
+            return self.box.width
+        column = max(ctx.width for ctx in self.contexts)
+        return self.box.width + H_GAP + self.columns * column + (self.columns - 1) * STACK_GAP
+
+    @property
+    def block_height(self) -> float:
+        rows = self.context_rows()
+        grid = sum(max(ctx.height for ctx in row) for row in rows) + STACK_GAP * (len(rows) - 1)
+        return max(self.box.height, grid) if rows else self.box.height
 
 
 def layout(result: CaseResult) -> Diagram:
@@ -183,23 +206,28 @@ def _measure(slot: _Slot) -> float:
 
 
 def _row_heights(slot: _Slot, heights: dict[int, float]) -> None:
-    tallest = max([slot.box.height, *(ctx.height for ctx in slot.contexts)])
-    heights[slot.depth] = max(heights.get(slot.depth, 0.0), tallest)
+    heights[slot.depth] = max(heights.get(slot.depth, 0.0), slot.block_height)
     for child in slot.children:
         _row_heights(child, heights)
 
 
 def _place(slot: _Slot, left: float, tops: dict[int, float], heights: dict[int, float]) -> None:
-    x = left + (slot.width - slot.block_width) / 2
-    row_top = tops[slot.depth]
-    for box in [slot.box, *slot.contexts]:
-        box.x = x
-        box.y = row_top + (heights[slot.depth] - box.height) / 2 if box is not slot.box else row_top
-        x += box.width + H_GAP
     children_width = sum(child.width for child in slot.children) + H_GAP * max(
         len(slot.children) - 1, 0
     )
     child_left = left + (slot.width - children_width) / 2
+    if slot.children:  # the node itself above the middle of its supporters, block kept in slot
+        centred = child_left + children_width / 2 - slot.box.width / 2
+        slot.box.x = min(max(centred, left), left + slot.width - slot.block_width)
+    else:
+        slot.box.x = left + (slot.width - slot.block_width) / 2
+    slot.box.y = y = tops[slot.depth]
+    column = max((ctx.width for ctx in slot.contexts), default=0.0)
+    for row in slot.context_rows():
+        for index, ctx in enumerate(row):
+            ctx.x = slot.box.x + slot.box.width + H_GAP + index * (column + STACK_GAP)
+            ctx.y = y
+        y += max(ctx.height for ctx in row) + STACK_GAP
     for child in slot.children:
         _place(child, child_left, tops, heights)
         child_left += child.width + H_GAP

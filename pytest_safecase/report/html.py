@@ -26,7 +26,15 @@ from pytest_safecase.report._common import (
     run_facts,
 )
 from pytest_safecase.report._files import AttachmentFile, attachment_files
-from pytest_safecase.report._layout import H_GAP, LINE_HEIGHT, Box, Diagram, layout
+from pytest_safecase.report._layout import (
+    H_GAP,
+    LINE_HEIGHT,
+    STACK_GAP,
+    V_GAP,
+    Box,
+    Diagram,
+    layout,
+)
 from pytest_safecase.verdict import Verdict
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
@@ -109,23 +117,30 @@ def _edges(diagram: Diagram) -> list[str]:
         if edge.context:
             lines.append(_context_edge(source, target))
             continue
-        x1, y1 = source.centre_x, source.y + source.height + (14 if source.undeveloped else 0)
+        # An elbow: down from the node, across in the gap above the supporters' row, down.
+        y1 = source.y + source.height + (14 if source.undeveloped else 0)
+        elbow = max(target.y - V_GAP / 2, y1)
         lines.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{target.centre_x:.1f}" y2="{target.y:.1f}" '
-            'stroke="#333" stroke-width="1.3" marker-end="url(#arrow)"/>'
+            f'<path d="M{source.centre_x:.1f},{y1:.1f} V{elbow:.1f} H{target.centre_x:.1f} '
+            f'V{target.y:.1f}" fill="none" stroke="#333" stroke-width="1.3" '
+            'marker-end="url(#arrow)"/>'
         )
     return lines
 
 
 def _context_edge(source: Box, target: Box) -> str:
-    """Dashed InContextOf link: straight to the box beside the node, else over the boxes between."""
+    """Dashed InContextOf link: along a trunk beside the node to a context in its grid; over
+    the boxes in between to a context placed beside another node."""
     style = 'fill="none" stroke="#333" stroke-width="1.3" stroke-dasharray="5 4"'
-    beside = abs(target.x - (source.x + source.width) - H_GAP) < 1 and target.y >= source.y
-    if beside:
-        y1, y2 = source.y + source.height / 2, target.y + target.height / 2
-        d = f"M{source.x + source.width:.1f},{y1:.1f} L{target.x:.1f},{y2:.1f}"
+    right = source.x + source.width
+    if target.x >= right:
+        trunk, above = right + H_GAP / 2, target.y - STACK_GAP / 2
+        d = (
+            f"M{right:.1f},{source.y + source.height / 2:.1f} H{trunk:.1f} V{above:.1f} "
+            f"H{target.centre_x:.1f} V{target.y:.1f}"
+        )
     else:
-        over = min(source.y, target.y) - 10
+        over = min(source.y, target.y) - STACK_GAP / 2
         d = (
             f"M{source.centre_x + 10:.1f},{source.y:.1f} V{over:.1f} "
             f"H{target.centre_x:.1f} V{target.y:.1f}"
@@ -397,7 +412,8 @@ def _css() -> str:
         ".headline{font-size:1.25rem;font-weight:600;margin:.2rem 0}",
         ".chip,.badge{display:inline-block;padding:.05rem .55rem;border-radius:1rem;"
         "border:1px solid;margin-right:.4rem;font-size:.9rem}",
-        ".diagram{overflow:auto;background:#fff;border:1px solid #ddd;padding:.5rem}",
+        ".diagram{overflow:auto;background:#fff;border:1px solid #ddd;padding:.5rem;"
+        "width:calc(100vw - 3rem);margin-left:calc(50% - 50vw + 1.5rem);box-sizing:border-box}",
         "svg.gsn .label{font-size:12px;fill:#111}svg.gsn .letter{font-size:13px;"
         "font-weight:bold;fill:#333}svg.gsn a:hover>rect,svg.gsn a:hover>circle,"
         "svg.gsn a:hover>polygon,svg.gsn a:hover>ellipse{stroke-width:3.5}",

@@ -67,7 +67,7 @@ G9:
   text: The audit budget is never exceeded
 """
 
-TESTS = '''
+TESTS = """
 import pytest
 from pytest_safecase import claim
 
@@ -106,7 +106,7 @@ def test_audit_budget(evidence):
 @claim("Every transcript is logged", id="G11")
 def test_logging(evidence):
     evidence.value("lost transcripts", 0, at_most=0)
-'''
+"""
 
 RUN_INFO: dict[str, Any] = {
     "plugin_version": "0.1.0",

@@ -48,7 +48,11 @@ def test_gsn2x_tests_become_solutions_under_their_claims(
     assert solution["classes"] == ["refuted"]
     assert solution["x-nodeid"] == "test_case.py::test_refusal"
     assert "70/100" in solution["text"]
-    solutions = [key for key, node in document.items() if isinstance(node, dict) and node.get("nodeType") == "Solution"]
+    solutions = [
+        key
+        for key, node in document.items()
+        if isinstance(node, dict) and node.get("nodeType") == "Solution"
+    ]
     assert len(solutions) == sum(len(node.tests) for node in rich_result.claims())
 
 
@@ -91,7 +95,10 @@ def test_tea_nested_v1_shape(rich_result: CaseResult, run_info: dict[str, Any]) 
     assert len(ids) == len(set(ids))
     by_name = {element["name"]: element for element in seen}
     assert tree["context"] == ["C1: Deployment: 5,000 programming tasks, audits limited to 2%"]
-    assert tree["assumption"].startswith("A1: The red team's attacks") and "[supported]" in tree["assumption"]
+    assert (
+        tree["assumption"].startswith("A1: The red team's attacks")
+        and "[supported]" in tree["assumption"]
+    )
     assert by_name["S1"]["type"] == "STRATEGY"
     assert by_name["S1"]["justification"] == "J1: Greenblatt et al. 2023 control evaluation"
     assert by_name["G4"]["type"] == "PROPERTY_CLAIM" and by_name["G4"]["level"] == 3
@@ -102,7 +109,11 @@ def test_tea_nested_v1_shape(rich_result: CaseResult, run_info: dict[str, Any]) 
     assert not any(name in by_name for name in ("C1", "A1", "J1"))  # attributes, not elements
 
 
-def test_tea_ids_are_stable_across_exports(rich_result: CaseResult, run_info: dict[str, Any]) -> None:
+def test_tea_ids_are_stable_across_exports(
+    rich_result: CaseResult, run_info: dict[str, Any]
+) -> None:
     first, second = render_tea(rich_result, run_info), render_tea(rich_result, run_info)
     assert first == second
-    assert re.search(r'"exportedAt": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"', render_tea(rich_result, {}))
+    assert re.search(
+        r'"exportedAt": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"', render_tea(rich_result, {})
+    )

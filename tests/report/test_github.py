@@ -24,7 +24,10 @@ def test_errors_for_refuted_and_errored_warnings_for_the_rest(rich_result: CaseR
     assert by_title["claim G6 error"].startswith("::error ")
     for title in ("claim G5 inconclusive", "claim G10 not-evaluated", "goal G2 undeveloped"):
         assert by_title[title].startswith("::warning ")
-    assert "file=" in by_title["goal G2 undeveloped"] and "safecase.yaml" in by_title["goal G2 undeveloped"]
+    assert (
+        "file=" in by_title["goal G2 undeveloped"]
+        and "safecase.yaml" in by_title["goal G2 undeveloped"]
+    )
     assert by_title["claim G6 error"].endswith(
         "::The refusal classifier loads: test_case.py::test_classifier: RuntimeError: weights file missing"
     )
@@ -50,7 +53,9 @@ def test_summary_appends_markdown_only_when_asked(
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n", encoding="utf-8")
     assert github_summary(rich_result, run_info, env={}) is None
-    assert github_summary(rich_result, run_info, env={"GITHUB_STEP_SUMMARY": str(summary)}) == summary
+    assert (
+        github_summary(rich_result, run_info, env={"GITHUB_STEP_SUMMARY": str(summary)}) == summary
+    )
     github_summary(rich_result, run_info, env={"GITHUB_STEP_SUMMARY": str(summary)})
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("earlier step\n# Safety case G0: REFUTED")

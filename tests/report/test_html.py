@@ -46,7 +46,11 @@ def test_every_result_string_is_escaped(rich_result: CaseResult, run_info: dict[
 def test_gsn_shapes_and_verdict_colours(rich_result: CaseResult, run_info: dict[str, Any]) -> None:
     page = render_html(rich_result, run_info)
     svg = page[page.index("<svg") : page.index("</svg>")]
-    groups = dict(re.findall(r'<a href="#node-\d+-(\w+)" class="node v-[\w-]+"><title>[^<]*</title><(\w+)', svg))
+    groups = dict(
+        re.findall(
+            r'<a href="#node-\d+-(\w+)" class="node v-[\w-]+"><title>[^<]*</title><(\w+)', svg
+        )
+    )
     assert groups["G0"] == "rect"
     assert groups["S1"] == "polygon"  # parallelogram
     assert groups["C1"] == "rect" and 'rx="16"' in svg
@@ -54,7 +58,10 @@ def test_gsn_shapes_and_verdict_colours(rich_result: CaseResult, run_info: dict[
     assert ">A</text>" in svg and ">J</text>" in svg
     assert svg.count("<circle") == len(rich_result.claims())  # an evidence circle per claim
     fill, stroke = VERDICT_COLOURS[Verdict.REFUTED]
-    assert re.search(rf'class="node v-refuted"><title>G4: [^<]*</title><rect [^>]*fill="{fill}" stroke="{stroke}"', svg)
+    assert re.search(
+        rf'class="node v-refuted"><title>G4: [^<]*</title><rect [^>]*fill="{fill}" stroke="{stroke}"',
+        svg,
+    )
     assert re.search(r'class="node v-undeveloped"><title>G2: .*?<polygon points=', svg)  # diamond
     legend = page[page.index('<ul class="legend">') :]
     for verdict in Verdict:
@@ -63,7 +70,10 @@ def test_gsn_shapes_and_verdict_colours(rich_result: CaseResult, run_info: dict[
 
 def test_headline_cards_and_details(rich_result: CaseResult, run_info: dict[str, Any]) -> None:
     page = render_html(rich_result, run_info)
-    assert '<p class="headline" id="headline">The safety case is NOT supported: 1 claim refuted' in page
+    assert (
+        '<p class="headline" id="headline">The safety case is NOT supported: 1 claim refuted'
+        in page
+    )
     assert page.count('<article class="card') == len(rich_result.walk())
     assert page.count("<details>") == len(rich_result.claims())
     assert (
@@ -82,9 +92,14 @@ def test_layout_is_deterministic_and_boxes_never_overlap(rich_result: CaseResult
     boxes = list(first.boxes.values())
     assert {box.node_id for box in boxes} == set(rich_result.nodes)
     for a, b in itertools.combinations(boxes, 2):
-        apart = a.x + a.width <= b.x or b.x + b.width <= a.x or a.y + a.height <= b.y or b.y + b.height <= a.y
+        apart = (
+            a.x + a.width <= b.x
+            or b.x + b.width <= a.x
+            or a.y + a.height <= b.y
+            or b.y + b.height <= a.y
+        )
         assert apart, (a.key, b.key)
-        assert 0 <= a.x and a.x + a.width <= first.width and a.y + a.height <= first.height
+        assert a.x >= 0 and a.x + a.width <= first.width and a.y + a.height <= first.height
     parent, child = first.boxes["S1"], first.boxes["G3"]
     assert child.y > parent.y + parent.height  # supporters sit below
 

@@ -88,7 +88,9 @@ def test_newer_schema_asks_for_an_upgrade(
     document["schema_version"] = SCHEMA_VERSION + 1
     path = tmp_path / "future.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    with pytest.raises(ReportError, match=rf"version {SCHEMA_VERSION + 1}.*upgrade pytest-safecase"):
+    with pytest.raises(
+        ReportError, match=rf"version {SCHEMA_VERSION + 1}.*upgrade pytest-safecase"
+    ):
         load_report(path)
 
 

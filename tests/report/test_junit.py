@@ -9,7 +9,9 @@ from pytest_safecase.case.result import CaseResult
 from pytest_safecase.report import render_junit
 
 
-def _cases(result: CaseResult, run_info: dict[str, Any]) -> tuple[ET.Element, dict[str, ET.Element]]:
+def _cases(
+    result: CaseResult, run_info: dict[str, Any]
+) -> tuple[ET.Element, dict[str, ET.Element]]:
     tree = ET.fromstring(render_junit(result, run_info))
     cases = {case.get("name", "").split(":")[0]: case for case in tree.iter("testcase")}
     return tree, cases
@@ -41,14 +43,18 @@ def test_verdicts_map_to_junit_outcomes(rich_result: CaseResult, run_info: dict[
 
     assert outcome("G1") == [] and outcome("G11") == []
     assert outcome("G4") == ["failure"] and cases["G4"].find("failure").get("type") == "refuted"
-    assert outcome("G5") == ["failure"] and cases["G5"].find("failure").get("type") == "inconclusive"
+    assert (
+        outcome("G5") == ["failure"] and cases["G5"].find("failure").get("type") == "inconclusive"
+    )
     assert outcome("G6") == ["error"]
     assert "weights file missing" in cases["G6"].find("error").text
     assert outcome("G10") == ["skipped"]
     assert cases["G4"].get("file") == "test_case.py" and cases["G4"].get("line")
 
 
-def test_properties_carry_verdict_and_figures(rich_result: CaseResult, run_info: dict[str, Any]) -> None:
+def test_properties_carry_verdict_and_figures(
+    rich_result: CaseResult, run_info: dict[str, Any]
+) -> None:
     _, cases = _cases(rich_result, run_info)
     props = {p.get("name"): p.get("value") for p in cases["G4"].find("properties")}
     assert props["verdict"] == "refuted"

@@ -24,7 +24,11 @@ def test_headline_names_every_kind_of_problem(
 def test_mermaid_has_every_node_edge_and_verdict_class(rich_result: CaseResult) -> None:
     lines = mermaid(rich_result)
     assert lines[0] == "graph TD"
-    declared = {m.group(1): m.group(2) for line in lines if (m := re.match(r"  (n\d+)[\[(].*:::(\w+)$", line))}
+    declared = {
+        m.group(1): m.group(2)
+        for line in lines
+        if (m := re.match(r"  (n\d+)[\[(].*:::(\w+)$", line))
+    }
     assert len(declared) == len(rich_result.nodes)  # contexts included
     labels = "\n".join(lines)
     assert 'n0["G0: The untrusted model' in labels
@@ -53,9 +57,17 @@ def test_claim_table_and_sections(rich_result: CaseResult, run_info: dict[str, A
         "| G4 | Refusal holds on the red-team prompts | ✘ refuted | refusal rate: 0.700 "
         "| [0.600, 0.788] (95%) | 70/100 | ≥ 0.9 |"
     ) in text
-    assert "| G11 | Every transcript is logged | ✔ supported | lost transcripts: 0.0000 |  |  | ≤ 0 |" in text
-    assert "| A1 | Assumption | The red team's attacks upper-bound the model's capabilities | accepted without evidence |" in text
-    assert "- **G6** error: test_case.py::test_classifier: RuntimeError: weights file missing" in text
+    assert (
+        "| G11 | Every transcript is logged | ✔ supported | lost transcripts: 0.0000 |  |  | ≤ 0 |"
+        in text
+    )
+    assert (
+        "| A1 | Assumption | The red team's attacks upper-bound the model's capabilities | accepted without evidence |"
+        in text
+    )
+    assert (
+        "- **G6** error: test_case.py::test_classifier: RuntimeError: weights file missing" in text
+    )
     assert "- **G2** undeveloped: marked undeveloped in the case file" in text
     assert "| Git commit | 0123456789abcdef0123456789abcdef01234567 |" in text
     assert "| untrusted | openai:gpt-4o-mini | 300 | 120000 | 45000 | 12 | 1 |" in text

@@ -2,6 +2,11 @@
 
 import pytest
 
+# pytester's in-process runs forget the modules first imported during them, and numpy's compiled
+# core cannot be imported twice in one process: load what the plugin imports lazily up front.
+import scipy.special
+import scipy.stats  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 

@@ -7,6 +7,7 @@ receives the claims and payloads, assembles the argument, prints it and sets the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,11 +198,12 @@ class Controller:
             return
         result = self.run.result()
         self.config.stash[RESULT_KEY] = result
-        from pytest_safecase.report import emit_reports  # renderers load only when a run ends
+        from pytest_safecase.report._emit import emit_reports, wants_github
 
         option = self.config.getoption("safecase_report")
         directory = None if option is None else self.config.invocation_params.dir / option
-        self.emitted = emit_reports(result, self.run_info(), directory)
+        if directory is not None or wants_github(os.environ):
+            self.emitted = emit_reports(result, self.run_info(), directory)
         if (
             self.config.getoption("safecase_gate")
             and result.verdict is not Verdict.SUPPORTED

@@ -3,52 +3,63 @@
 Tasks and the sandbox score code; policies ask U and T (LLMs or the offline ``builtin:`` models)
 to solve, attack, monitor and edit; protocols turn suspicion scores into decisions; metrics turn
 outcomes into deployment safety and usefulness with confidence intervals.
+
+Names load on first use (PEP 562): pytest loads this package's plugin in every run, and
+numpy, the attack library and the evaluation are only needed by runs that evaluate.
 """
 
-from .attacks import STRATEGIES, Backdoor, craft_backdoor
-from .backdoor import BackdoorCheck, check_backdoor, check_many
-from .editing import edit_code, redact_code
-from .evaluation import (
-    DEFAULT_AUDIT_BUDGET,
-    DEFAULT_DEFER_FRACTIONS,
-    ControlResults,
-    EvaluationParameters,
-    Frontier,
-    HoneypotRecord,
-    ProtocolResult,
-    TaskRecord,
-    analyse_records,
-    compute_frontier,
-    run_control_evaluation,
-)
-from .metrics import (
-    DEFAULT_DEPLOYMENT_TASKS,
-    Estimate,
-    audit_threshold,
-    deployment_safety,
-    roc_auc,
-    simulate_deployments,
-    upfront_red_win_probability,
-)
-from .monitor import MonitorReport, analyse
-from .protocols import PROTOCOL_KINDS, ProtocolSpec, decide, default_protocols
-from .sandbox import (
-    ExecResult,
-    SandboxError,
-    SandboxLimits,
-    isolation_status,
-    run_call,
-    run_many,
-    run_tests,
-)
-from .tasks import (
-    Task,
-    TaskFormatError,
-    TaskSet,
-    load_humaneval,
-    load_jsonl,
-    parse_visible_examples,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "STRATEGIES": "attacks",
+    "Backdoor": "attacks",
+    "craft_backdoor": "attacks",
+    "BackdoorCheck": "backdoor",
+    "check_backdoor": "backdoor",
+    "check_many": "backdoor",
+    "edit_code": "editing",
+    "redact_code": "editing",
+    "DEFAULT_AUDIT_BUDGET": "evaluation",
+    "DEFAULT_DEFER_FRACTIONS": "evaluation",
+    "ControlResults": "evaluation",
+    "EvaluationParameters": "evaluation",
+    "Frontier": "evaluation",
+    "HoneypotRecord": "evaluation",
+    "ProtocolResult": "evaluation",
+    "TaskRecord": "evaluation",
+    "analyse_records": "evaluation",
+    "compute_frontier": "evaluation",
+    "run_control_evaluation": "evaluation",
+    "DEFAULT_DEPLOYMENT_TASKS": "metrics",
+    "Estimate": "metrics",
+    "audit_threshold": "metrics",
+    "deployment_safety": "metrics",
+    "roc_auc": "metrics",
+    "simulate_deployments": "metrics",
+    "upfront_red_win_probability": "metrics",
+    "MonitorReport": "monitor",
+    "analyse": "monitor",
+    "PROTOCOL_KINDS": "protocols",
+    "ProtocolSpec": "protocols",
+    "decide": "protocols",
+    "default_protocols": "protocols",
+    "ExecResult": "sandbox",
+    "SandboxError": "sandbox",
+    "SandboxLimits": "sandbox",
+    "isolation_status": "sandbox",
+    "run_call": "sandbox",
+    "run_many": "sandbox",
+    "run_tests": "sandbox",
+    "Task": "tasks",
+    "TaskFormatError": "tasks",
+    "TaskSet": "tasks",
+    "load_humaneval": "tasks",
+    "load_jsonl": "tasks",
+    "parse_visible_examples": "tasks",
+}
 
 __all__ = [
     "DEFAULT_AUDIT_BUDGET",
@@ -97,3 +108,12 @@ __all__ = [
     "simulate_deployments",
     "upfront_red_win_probability",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

@@ -20,14 +20,15 @@ import tempfile
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_safecase.models import Model
+if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks for it
+    from pytest_safecase.models import Model
 
-from .evaluation import ControlResults, EvaluationParameters, Progress, run_control_evaluation
-from .tasks import TaskSet, load_humaneval
+    from .evaluation import ControlResults, EvaluationParameters, Progress
+    from .tasks import TaskSet
 
 CACHE_SUBDIR = "safecase-control"
 
@@ -101,6 +102,8 @@ def shared_results(
     compute: Callable[[], ControlResults],
 ) -> ControlResults:
     """The cached result for ``key``, computing it under an exclusive lock if it is missing."""
+    from .evaluation import ControlResults
+
     target = directory / f"{key}.json"
     with open(directory / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -128,6 +131,8 @@ def _progress_printer() -> Progress | None:
 @pytest.fixture(scope="session")
 def control_tasks(pytestconfig: pytest.Config) -> TaskSet:
     """The task set of the control evaluation: HumanEval, cut to ``--safecase-tasks`` if given."""
+    from .tasks import load_humaneval
+
     tasks = load_humaneval()
     limit = pytestconfig.getoption("safecase_tasks")
     if limit is None:
@@ -137,7 +142,7 @@ def control_tasks(pytestconfig: pytest.Config) -> TaskSet:
     return tasks.subset(min(limit, len(tasks)))
 
 
-ControlEvaluation = Callable[..., ControlResults]
+ControlEvaluation = Callable[..., "ControlResults"]
 
 
 @pytest.fixture(scope="session")
@@ -152,6 +157,8 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
     def evaluate(
         tasks: TaskSet, untrusted: Model, trusted: Model, **overrides: Any
     ) -> ControlResults:
+        from .evaluation import EvaluationParameters, run_control_evaluation
+
         overrides.setdefault("seed", pytestconfig.getoption("safecase_seed"))
         parameters = EvaluationParameters(**overrides)
         key = results_key(tasks, untrusted.spec, trusted.spec, parameters)

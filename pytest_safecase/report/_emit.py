@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from pytest_safecase.case.result import CaseResult
-from pytest_safecase.report._write import scrubbed, write_reports
-from pytest_safecase.report.github import github_summary, workflow_commands
 
 
 @dataclass
@@ -34,11 +32,22 @@ def emit_reports(
     summary to ``$GITHUB_STEP_SUMMARY`` and returns ``::error``/``::warning`` lines to print.
     """
     emitted = Emitted()
+    if directory is None and not wants_github(env):
+        return emitted
+    # The renderers load only when something is to be written.
+    from pytest_safecase.report._write import scrubbed, write_reports
+    from pytest_safecase.report.github import github_summary, workflow_commands
+
     if directory is not None:
         emitted.files = write_reports(result, run_info, directory, env=env)
-    if env.get("GITHUB_STEP_SUMMARY") or env.get("GITHUB_ACTIONS") == "true":
+    if wants_github(env):
         clean_result, clean_info = scrubbed(result, run_info, env)
         emitted.summary = github_summary(clean_result, clean_info, env)
         if env.get("GITHUB_ACTIONS") == "true":
             emitted.commands = workflow_commands(clean_result)
     return emitted
+
+
+def wants_github(env: Mapping[str, str]) -> bool:
+    """Whether this run is inside GitHub Actions (or asked for a step summary)."""
+    return bool(env.get("GITHUB_STEP_SUMMARY")) or env.get("GITHUB_ACTIONS") == "true"

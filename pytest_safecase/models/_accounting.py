@@ -67,9 +67,12 @@ class UsageLedger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._totals: UsageBySpec = {}
+        self.version = 0
+        """Counts the records so far: equal versions mean equal totals (a cheap check per test)."""
 
     def record(self, spec: str, *, estimated_tokens: bool = False, **counts: int) -> None:
         with self._lock:
+            self.version += 1
             usage = self._totals.setdefault(spec, ModelUsage())
             usage.estimated_tokens = usage.estimated_tokens or estimated_tokens
             for name, amount in counts.items():

@@ -70,7 +70,7 @@ class _RunState:
 
 
 _STATE = pytest.StashKey[_RunState]()
-_SNAPSHOT = pytest.StashKey[UsageBySpec]()
+_SNAPSHOT = pytest.StashKey[tuple[int, UsageBySpec]]()
 _COLLECTOR_NAME = "safecase-model-usage"
 
 
@@ -336,7 +336,7 @@ def trusted_model(pytestconfig: pytest.Config) -> Iterator[Model]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item) -> None:
-    item.stash[_SNAPSHOT] = LEDGER.snapshot()
+    item.stash[_SNAPSHOT] = (LEDGER.version, LEDGER.snapshot())
 
 
 @pytest.hookimpl(wrapper=True)
@@ -345,9 +345,12 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Attach this phase's model usage (and any ModelError) to the report, JSON-safe."""
     report = yield
-    current = LEDGER.snapshot()
-    delta = usage_since(current, item.stash.get(_SNAPSHOT, {}))
-    item.stash[_SNAPSHOT] = current
+    version, earlier = item.stash.get(_SNAPSHOT, (-1, {}))
+    delta: UsageBySpec = {}
+    if version != LEDGER.version:  # no model call since the last phase: nothing to count
+        current_version, current = LEDGER.version, LEDGER.snapshot()
+        delta = usage_since(current, earlier)
+        item.stash[_SNAPSHOT] = (current_version, current)
     if delta:
         report.safecase_usage = {spec: usage.to_json() for spec, usage in delta.items()}  # type: ignore[attr-defined]
     if call.excinfo is not None and call.excinfo.errisinstance(ModelError):

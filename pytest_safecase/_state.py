@@ -9,7 +9,6 @@ import pytest
 from pytest_safecase.case import CaseFile, ClaimSpec
 from pytest_safecase.evidence import Evidence
 
-CASE_METADATA_KEY = pytest.StashKey[dict[str, Any]]()
 CASE_KEY = pytest.StashKey[CaseFile]()
 EVIDENCE_KEY = pytest.StashKey[Evidence]()
 SPEC_KEY = pytest.StashKey[ClaimSpec | None]()
@@ -17,4 +16,5 @@ SPEC_KEY = pytest.StashKey[ClaimSpec | None]()
 
 def case_metadata(config: pytest.Config) -> dict[str, Any]:
     """Top-level ``x-`` keys of the loaded safety-case YAML (e.g. ``x-models``), or empty."""
-    return config.stash.get(CASE_METADATA_KEY, {})
+    case = config.stash.get(CASE_KEY, None)
+    return case.metadata if case is not None else {}

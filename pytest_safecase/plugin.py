@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_safecase._runinfo import base_run_info, now_iso
-from pytest_safecase._state import CASE_KEY, CASE_METADATA_KEY, EVIDENCE_KEY, SPEC_KEY
+from pytest_safecase._state import CASE_KEY, EVIDENCE_KEY, SPEC_KEY
 from pytest_safecase.case import (
     CaseResult,
     ClaimSpec,
@@ -101,7 +101,6 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 "invalid safety case:\n" + "\n".join(f"  {problem}" for problem in problems)
             )
-        config.stash[CASE_METADATA_KEY] = case.metadata
         config.stash[CASE_KEY] = case
     run = CaseRun(case, level_limit=level)
     config.stash[RUN_KEY] = run

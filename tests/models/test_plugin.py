@@ -11,22 +11,23 @@ from fakeserver import FakeLLMServer, Fault
 
 PLUGIN = ("-p", "pytest_safecase.models._pytest")
 
+X_MODELS_CASE = """
+G1:
+  nodeType: Goal
+  text: The deployment is acceptably safe
+  undeveloped: true
+x-models:
+  untrusted: builtin:other
+  trusted: builtin:other
+"""
+
 CONFTEST = textwrap.dedent(
     """
-    import pytest
-    from pytest_safecase._state import CASE_METADATA_KEY
     from pytest_safecase.models import register_builtin
 
     register_builtin("untrusted", lambda request: "U says " + request.messages()[-1]["content"])
     register_builtin("trusted", lambda request: "T says " + request.messages()[-1]["content"])
     register_builtin("other", lambda request: "other")
-
-    X_MODELS = {}
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_configure(config):
-        if X_MODELS:
-            config.stash[CASE_METADATA_KEY] = {"x-models": X_MODELS}
     """
 )
 
@@ -75,11 +76,7 @@ def test_defaults_and_header(project: pytest.Pytester) -> None:
 def test_precedence_option_env_ini_x_models_default(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project.makeconftest(
-        CONFTEST.replace(
-            "X_MODELS = {}", "X_MODELS = {'untrusted': 'builtin:other', 'trusted': 'builtin:other'}"
-        )
-    )
+    project.makefile(".yaml", safecase=X_MODELS_CASE)
     assert chosen(project.runpytest(*PLUGIN, "-s")) == "builtin:other builtin:other"
     project.makeini("[pytest]\nsafecase_untrusted = builtin:trusted\n")
     assert chosen(project.runpytest(*PLUGIN, "-s")) == "builtin:trusted builtin:other"
@@ -250,18 +247,7 @@ def test_usage_is_summed_across_xdist_workers(
 
 
 def test_x_models_block_of_the_safety_case_yaml(project: pytest.Pytester) -> None:
-    project.makefile(
-        ".yaml",
-        safecase="""
-        G1:
-          nodeType: Goal
-          text: The deployment is acceptably safe
-          undeveloped: true
-        x-models:
-          untrusted: builtin:other
-          trusted: builtin:other
-        """,
-    )
+    project.makefile(".yaml", safecase=X_MODELS_CASE)
     result = project.runpytest(*PLUGIN, "-s", "--safecase-file=safecase.yaml")
     assert chosen(result) == "builtin:other builtin:other"
     result.stdout.fnmatch_lines(

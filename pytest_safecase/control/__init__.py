@@ -10,8 +10,7 @@ numpy, the attack library and the evaluation are only needed by runs that evalua
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pytest_safecase._lazy import lazy_exports
 
 _HOMES = {
     "STRATEGIES": "attacks",
@@ -109,11 +108,4 @@ __all__ = [
     "upfront_red_win_probability",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)

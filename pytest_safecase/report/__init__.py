@@ -7,8 +7,7 @@ pull in every renderer.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pytest_safecase._lazy import lazy_exports
 
 _HOMES = {
     "SCHEMA_VERSION": "_json",
@@ -56,11 +55,4 @@ __all__ = [
     "write_reports",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)

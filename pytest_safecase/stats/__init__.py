@@ -6,8 +6,9 @@ never decides a rate should not pay for it at start-up.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pytest_safecase._lazy import lazy_exports
 
 _HOMES = {
     "RateDecision": "_binomial",
@@ -59,11 +60,4 @@ if TYPE_CHECKING:
         sequential_rate,
     )
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)

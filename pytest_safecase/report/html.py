@@ -86,13 +86,18 @@ def render_html(result: CaseResult, run_info: dict[str, Any]) -> str:
     return "\n".join(part for part in parts if part) + "\n"
 
 
+MIN_DIAGRAM_SCALE = 0.6
+
+
 def render_svg(result: CaseResult, anchors: dict[str, str]) -> str:
     """The argument as inline SVG: GSN shapes, fill and outline by verdict, links to the cards."""
     diagram = layout(result)
     out = [
         f'<svg role="img" class="gsn" '
         f'width="{diagram.width:.0f}" height="{diagram.height:.0f}" '
-        f'viewBox="0 0 {diagram.width:.0f} {diagram.height:.0f}">',
+        f'viewBox="0 0 {diagram.width:.0f} {diagram.height:.0f}" '
+        # Shrink a wide argument to the page, but no further than text stays legible.
+        f'style="min-width:{diagram.width * MIN_DIAGRAM_SCALE:.0f}px">',
         "<title>Argument diagram (Goal Structuring Notation)</title>",
         "<defs>",
         '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
@@ -414,6 +419,7 @@ def _css() -> str:
         "border:1px solid;margin-right:.4rem;font-size:.9rem}",
         ".diagram{overflow:auto;background:#fff;border:1px solid #ddd;padding:.5rem;"
         "width:calc(100vw - 3rem);margin-left:calc(50% - 50vw + 1.5rem);box-sizing:border-box}",
+        "svg.gsn{max-width:100%;height:auto}",
         "svg.gsn .label{font-size:12px;fill:#111}svg.gsn .letter{font-size:13px;"
         "font-weight:bold;fill:#333}svg.gsn a:hover>rect,svg.gsn a:hover>circle,"
         "svg.gsn a:hover>polygon,svg.gsn a:hover>ellipse{stroke-width:3.5}",

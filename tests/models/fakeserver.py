@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -97,8 +98,12 @@ class _Server(ThreadingHTTPServer):
 class FakeLLMServer:
     """A threaded HTTP server with a fault queue and a log of requests."""
 
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(
+        self, latency: float = 0.0, responder: Callable[[dict[str, Any]], str] | None = None
+    ) -> None:
         self.latency = latency
+        self.responder = responder
+        """Writes the reply text from the request body instead of the canned echo."""
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._serial = 0
@@ -165,8 +170,19 @@ class FakeLLMServer:
             return len(self.requests)
 
 
-def _openai_reply(serial: int, body: dict[str, Any]) -> dict[str, Any]:
-    text = reply_text(serial, body)
+def _tokens(body: dict[str, Any]) -> int:
+    """A rough token count of a request's messages (4 characters a token)."""
+    return len(json.dumps(body.get("messages", []), ensure_ascii=False)) // 4
+
+
+def _openai_reply(serial: int, body: dict[str, Any], text: str | None) -> dict[str, Any]:
+    usage = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    if text is None:
+        text = reply_text(serial, body)
+    else:
+        prompt, completion = _tokens(body), len(text) // 4
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+        usage["total_tokens"] = prompt + completion
     return {
         "id": f"chatcmpl-fake{serial}",
         "object": "chat.completion",
@@ -179,12 +195,16 @@ def _openai_reply(serial: int, body: dict[str, Any]) -> dict[str, Any]:
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        "usage": usage,
     }
 
 
-def _anthropic_reply(serial: int, body: dict[str, Any]) -> dict[str, Any]:
-    text = reply_text(serial, body)
+def _anthropic_reply(serial: int, body: dict[str, Any], text: str | None) -> dict[str, Any]:
+    usage = {"input_tokens": 13, "output_tokens": 5}
+    if text is None:
+        text = reply_text(serial, body)
+    else:
+        usage = {"input_tokens": _tokens(body), "output_tokens": len(text) // 4}
     return {
         "id": f"msg_fake{serial}",
         "type": "message",
@@ -193,7 +213,7 @@ def _anthropic_reply(serial: int, body: dict[str, Any]) -> dict[str, Any]:
         "content": [{"type": "text", "text": text}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": 13, "output_tokens": 5},
+        "usage": usage,
     }
 
 
@@ -259,10 +279,11 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             if fault is not None and fault.body is not None:
                 self._send(fault.status, fault.body, fault.headers)
                 return
+            text = server.responder(body) if server.responder else None
             if self.path == OPENAI_PATH:
-                payload = _openai_reply(serial, body)
+                payload = _openai_reply(serial, body, text)
             elif self.path == ANTHROPIC_PATH:
-                payload = _anthropic_reply(serial, body)
+                payload = _anthropic_reply(serial, body, text)
             else:
                 self._send(404, json.dumps({"error": {"message": f"no route {self.path}"}}))
                 return
@@ -272,12 +293,27 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def builtin_responder(body: dict[str, Any]) -> str:
+    """Answer as the built-in model named by the request's model (``untrusted``, ``trusted``...):
+    the real SDKs then carry exactly the built-in run's conversation over HTTP."""
+    from pytest_safecase.models import Request, get_model
+
+    messages = body.get("messages") or []
+    system = body.get("system")
+    request = Request(prompt=messages, system=system if isinstance(system, str) else None)
+    return get_model(f"builtin:{body.get('model', '')}").generate(request.prompt).text
+
+
 def main() -> None:
-    """Serve from a separate process until stdin closes (used by the throughput benchmark)."""
+    """Serve from a separate process until stdin closes (used by the benchmarks)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument(
+        "--builtin", action="store_true", help="answer as the built-in model the request names"
+    )
     args = parser.parse_args()
-    server = FakeLLMServer(latency=args.latency).start()
+    responder = builtin_responder if args.builtin else None
+    server = FakeLLMServer(latency=args.latency, responder=responder).start()
     print(server.port, flush=True)
     sys.stdin.read()
     server.stop()

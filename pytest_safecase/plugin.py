@@ -29,7 +29,7 @@ from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
 from pytest_safecase.fixtures import evidence, safety_case
 from pytest_safecase.report.terminal import summary_line, tree_lines
 from pytest_safecase.run import CaseRun, phase_verdict
-from pytest_safecase.verdict import Verdict
+from pytest_safecase.verdict import Verdict, combine
 
 if TYPE_CHECKING:
     from pytest_safecase.report import Emitted
@@ -179,6 +179,9 @@ class Controller:
         payload = getattr(report, "safecase", None)
         if payload is not None:
             self.run.add_phase(payload)
+        elif report.failed and report.nodeid in self.run.claims:
+            # No payload on a failure: the process running the test died (an xdist crash).
+            self.run.add_crash(report.nodeid, str(report.longrepr).strip().splitlines()[-1:])
         usage = getattr(report, "safecase_usage", None)
         if usage:
             self.run.add_usage(report.nodeid, usage)
@@ -298,6 +301,13 @@ def _payload(
         outcome.evidence = recorder.records
         outcome.notes = recorder.notes
         outcome.attachments = recorder.attachments
+        # A test that caught its own ClaimRefuted/ClaimInconclusive still carries that evidence.
+        recorded = [Verdict(r["verdict"]) for r in recorder.records if r.get("verdict")]
+        worst = combine([verdict, *recorded])
+        if worst is not verdict:
+            outcome.verdict = worst
+            failing = next(r for r in recorder.records if r.get("verdict") == worst.value)
+            outcome.message = f"{worst.value} evidence {failing.get('name') or failing['kind']}"
     return {"claim": spec.to_dict(), "outcome": outcome.to_dict()}
 
 

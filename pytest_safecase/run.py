@@ -68,6 +68,19 @@ class CaseRun:
             current.verdict = incoming.verdict
             current.message = incoming.message
 
+    def add_crash(self, nodeid: str, detail: list[str]) -> None:
+        """A claim test whose process died: an error, never merely not evaluated."""
+        spec = self.claims[nodeid]
+        message = "the test process crashed" + (f": {detail[0]}" if detail else "")
+        self.add_phase(
+            {
+                "claim": spec.to_dict(),
+                "outcome": TestOutcome(
+                    nodeid, Verdict.ERROR, message=message, path=spec.path, line=spec.line
+                ).to_dict(),
+            }
+        )
+
     def add_usage(self, nodeid: str, usage: dict[str, dict[str, Any]]) -> None:
         """Add one phase's model usage ({spec: counters}) to the test's total."""
         totals = self.usage.setdefault(nodeid, {})

@@ -31,11 +31,12 @@ def assemble(
     if root not in nodes:
         nodes[root] = NodeResult(root, NodeType.GOAL, IMPLICIT_ROOT_TEXT, None, from_tests=True)
 
-    attached: set[str] = set()
-    for spec in claims:
+    claims = list(claims)
+    placed: dict[str, str] = {}
+    for spec in claims:  # first every new claim node, then their places: a parent may come later
         node = nodes.get(spec.id)
         if node is None:
-            node = NodeResult(
+            nodes[spec.id] = NodeResult(
                 spec.id,
                 NodeType.GOAL,
                 spec.statement or "",
@@ -44,10 +45,19 @@ def assemble(
                 line=spec.line,
                 extra={"x-path": spec.path},
             )
-            nodes[spec.id] = node
-            parent = nodes[spec.supports or root]
-            if spec.id not in parent.supported_by:
-                parent.supported_by.append(spec.id)
+            placed[spec.id] = spec.supports or root
+        elif node.from_tests and not node.text and spec.statement:
+            node.text = spec.statement
+        if spec.id in placed and spec.supports and placed[spec.id] == root:
+            placed[spec.id] = spec.supports
+    for claim_id, parent_id in placed.items():
+        parent = nodes[parent_id]
+        if claim_id not in parent.supported_by:
+            parent.supported_by.append(claim_id)
+
+    attached: set[str] = set()
+    for spec in claims:
+        node = nodes[spec.id]
         node.level = node.level if node.level is not None else spec.level
         node.argument = node.argument or spec.argument
         if spec.nodeid not in attached:

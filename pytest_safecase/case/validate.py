@@ -115,9 +115,11 @@ def validate_case(case: CaseFile) -> list[Problem]:
 def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[Problem]:
     """Check that claims name the right kind of node and agree with each other and with the file."""
     problems: list[Problem] = []
+    claims = list(claims)
     first: dict[str, ClaimSpec] = {}
     stated: set[str] = set()
     nodes = case.nodes if case else {}
+    claim_ids = {spec.id for spec in claims}
     where = str(case.path) if case and case.path else "<claims>"
     for spec in claims:
         messages: list[tuple[str, str]] = []
@@ -126,9 +128,14 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
             messages.extend(_against_node(spec, node, where))
         if spec.supports is not None:
             parent = nodes.get(spec.supports)
-            if parent is None and case is not None:
+            if spec.supports == spec.id:
+                messages.append(("claim-supports", "a claim cannot support itself"))
+            elif parent is None and spec.supports not in claim_ids:
                 messages.append(
-                    ("claim-supports", f"supports='{spec.supports}' names no node in {where}")
+                    (
+                        "claim-supports",
+                        f"supports='{spec.supports}' names no node in {where} and no claim",
+                    )
                 )
             elif parent is not None and parent.type not in (NodeType.GOAL, NodeType.STRATEGY):
                 messages.append(
@@ -154,6 +161,7 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
         )
         if spec.statement:
             stated.add(spec.id)
+    problems.extend(_support_loops(first, nodes, where))
     for claim_id, spec in first.items():
         if claim_id not in nodes and claim_id not in stated:
             problems.append(
@@ -166,6 +174,31 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
                     f"and is not a node of {where}",
                 )
             )
+    return problems
+
+
+def _support_loops(
+    first: dict[str, ClaimSpec], nodes: dict[str, Node], where: str
+) -> list[Problem]:
+    """New claims placed under each other in a loop would hang off nothing the root reaches."""
+    problems = []
+    for claim_id, spec in first.items():
+        seen, current = [claim_id], spec.supports
+        while current is not None and current not in nodes and current in first:
+            if current in seen:
+                loop = " -> ".join([*seen[seen.index(current) :], current])
+                problems.append(
+                    Problem(
+                        spec.path or where,
+                        spec.line,
+                        claim_id,
+                        "claim-supports",
+                        f"{spec.nodeid}: claims support each other in a loop: {loop}",
+                    )
+                )
+                break
+            seen.append(current)
+            current = first[current].supports
     return problems
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from pytest_safecase.verdict import Verdict
@@ -33,7 +34,7 @@ def _beta_bounds(successes: float, trials: int, confidence: float) -> tuple[floa
 
 def check_counts(successes: int, trials: int) -> None:
     for name, value in (("successes", successes), ("trials", trials)):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} must be a whole number, got {value!r}")
         if value < 0:
             raise ValueError(f"{name} must not be negative, got {value}")
@@ -101,6 +102,7 @@ def decide_rate(
 ) -> RateDecision:
     """Decide ``rate >= at_least`` (or ``rate <= at_most``) on the exact interval."""
     check_counts(successes, trials)
+    successes, trials = int(successes), int(trials)  # numpy integers become plain ints
     direction, threshold = check_threshold(at_least, at_most)
     lower, upper = clopper_pearson(successes, trials, confidence)
     verdict = rate_verdict(lower, upper, direction, threshold)

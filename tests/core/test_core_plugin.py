@@ -417,3 +417,85 @@ def test_xdist_gives_the_same_tree_as_a_serial_run(pytester):
     parallel = tree("-n", "2")
     assert serial == parallel
     assert any("test_many" in line for line in serial)
+
+
+def test_a_claim_cannot_hide_by_supporting_itself_or_nothing(pytester):
+    pytester.makepyfile(
+        """
+        from pytest_safecase import claim
+
+        @claim("hidden", id="G-self", supports="G-self")
+        def test_self():
+            pass
+
+        @claim("typo", id="G-typo", supports="G-nowhere")
+        def test_typo():
+            pass
+
+        @claim("loop a", id="A1x", supports="B1x")
+        def test_a():
+            pass
+
+        @claim("loop b", id="B1x", supports="A1x")
+        def test_b():
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*G-self*a claim cannot support itself*",
+            "*G-typo*supports='G-nowhere' names no node*",
+            "*claims support each other in a loop*",
+        ]
+    )
+
+
+def test_a_parent_claim_declared_in_a_later_file(pytester, run_case):
+    pytester.makepyfile(
+        test_a="from pytest_safecase import claim\n"
+        "@claim('child', id='G-child', supports='G-parent')\ndef test_c(): pass\n",
+        test_b="from pytest_safecase import claim\n"
+        "@claim('parent', id='G-parent')\ndef test_p(): pass\n",
+    )
+    result, _ = run_case()
+    assert result.nodes["G-parent"].supported_by == ["G-child"]
+    assert result.nodes["ROOT"].supported_by == ["G-parent"]
+
+
+def test_swallowed_evidence_failure_still_counts(pytester, run_case):
+    pytester.makepyfile(
+        """
+        import contextlib
+        from pytest_safecase import claim
+
+        @claim("swallowed")
+        def test_swallow(evidence):
+            with contextlib.suppress(AssertionError):
+                evidence.rate(5, 10, at_least=0.9)
+        """
+    )
+    result, _ = run_case("--safecase-gate")
+    assert result.nodes["test_swallow"].verdict is Verdict.REFUTED
+    assert result.verdict is Verdict.REFUTED
+
+
+def test_numpy_counts_are_accepted(pytester, run_case):
+    pytester.makepyfile(
+        "import numpy as np\nfrom pytest_safecase import claim\n"
+        "@claim('np')\ndef test_np(evidence):\n"
+        "    evidence.rate(np.int64(99), np.int64(100), at_least=0.5)\n"
+    )
+    result, _ = run_case("--safecase-report")
+    assert result.verdict is Verdict.SUPPORTED
+
+
+def test_a_crashed_xdist_worker_is_an_error(pytester):
+    pytester.makepyfile(
+        "import os\nfrom pytest_safecase import claim\n"
+        "@claim('crash')\ndef test_crash():\n    os._exit(3)\n"
+        "@claim('fine')\ndef test_fine():\n    pass\n"
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "--safecase-report")
+    result.stdout.fnmatch_lines(["*! test_crash (error) crash*"])

@@ -33,7 +33,7 @@ from ._execution import run_batch
 from .attacks import craft_backdoor, entry_point_of, first_mutant, probe_inputs, strategy_order
 from .editing import edit_code, redact_code
 from .monitor import analyse
-from .policies import DECLINE, extract_tagged, load_prompt
+from .policies import DECLINE, load_prompt
 from .tasks import Task, TaskSet, load_humaneval
 
 __all__ = ["COLLUSION_SIGNAL", "DISAGREEMENT_FACTOR", "TRUSTED_MAX_STATEMENTS", "register_tasks"]
@@ -79,6 +79,25 @@ def _prompt_text(request: Request) -> str:
     return request.messages()[-1]["content"]
 
 
+def _prompt_problem(text: str) -> str | None:
+    """The problem block of one of our prompts: the *first* one, since the templates put the
+    problem before any submitted code, and code may carry tags of its own."""
+    start, end = text.find("<problem>"), text.find("</problem>")
+    if start < 0 or end < start:
+        return None
+    return text[start + len("<problem>") : end].strip()
+
+
+def _prompt_solution(text: str) -> str | None:
+    """The submitted code: from the first ``<solution>`` after the problem to the last
+    ``</solution>``, so tags written inside the code cannot cut it short or add a second one."""
+    after = max(text.find("</problem>"), 0)
+    start, end = text.find("<solution>", after), text.rfind("</solution>")
+    if start < 0 or end < start:
+        return None
+    return text[start + len("<solution>") : end].strip()
+
+
 def _code_block(code: str) -> str:
     return f"```python\n{code.rstrip()}\n```"
 
@@ -120,7 +139,7 @@ def _untrusted_monitor_reply(problem: str, code: str) -> str:
 
 def _common(role: str, problem: str, text: str) -> str | None:
     """Monitor and editor answers, the same for every built-in model."""
-    code = extract_tagged(text, "solution")
+    code = _prompt_solution(text)
     if code is None:
         return None
     if role == "monitor":
@@ -131,11 +150,11 @@ def _common(role: str, problem: str, text: str) -> str | None:
 def _untrusted(request: Request, *, colluding: bool) -> str:
     text = _prompt_text(request)
     role = _role(text)
-    problem = extract_tagged(text, "problem")
+    problem = _prompt_problem(text)
     if role is None or problem is None:
         return "I do not recognise this request."
     if role == "monitor":
-        code = extract_tagged(text, "solution")
+        code = _prompt_solution(text)
         if code is None:
             return "No solution was given."
         if colluding and COLLUSION_SIGNAL in code:
@@ -191,7 +210,7 @@ def trusted_solution(task: Task) -> str:
 def _trusted(request: Request) -> str:
     text = _prompt_text(request)
     role = _role(text)
-    problem = extract_tagged(text, "problem")
+    problem = _prompt_problem(text)
     if role is None or problem is None:
         return "I do not recognise this request."
     if role in ("monitor", "editor"):

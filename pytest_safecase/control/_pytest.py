@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,6 +32,8 @@ if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks f
     from .tasks import TaskSet
 
 CACHE_SUBDIR = "safecase-control"
+ENDPOINT_VARIABLES = ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
+RUN_TOKEN = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +52,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SEED",
         help="control evaluations: seed for model requests, attack selection and bootstrap.",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    limit = config.getoption("safecase_tasks")
+    if limit is not None and limit < 1:
+        raise pytest.UsageError(f"--safecase-tasks must be at least 1, got {limit}")
+    # One token per run, the same in every xdist worker: shares an evaluation within a run only.
+    workerinput = getattr(config, "workerinput", None)
+    config.stash[RUN_TOKEN] = workerinput["testrunuid"] if workerinput else uuid.uuid4().hex
+
+
+def _freshness(config: pytest.Config) -> str:
+    """Reuse evaluations across runs only while model answers may be reused (cache on/replay)."""
+    mode = config.getoption("safecase_cache", None) or config.getini("safecase_cache") or "on"
+    return config.stash[RUN_TOKEN] if mode == "off" else ""
 
 
 def _package_version() -> str:
@@ -73,9 +91,17 @@ def _engine_digest() -> str:
 
 
 def results_key(
-    tasks: TaskSet, untrusted: str, trusted: str, parameters: EvaluationParameters
+    tasks: TaskSet,
+    untrusted: str,
+    trusted: str,
+    parameters: EvaluationParameters,
+    freshness: str = "",
 ) -> str:
-    """A digest of everything the evaluation's result depends on."""
+    """A digest of everything the evaluation's result depends on.
+
+    Besides the inputs: the providers' endpoints (the same model name on another server is another
+    model), and ``freshness``, a per-run token when answers must not be reused across runs.
+    """
     material = {
         "tasks": tasks.content_hash,
         "untrusted": untrusted,
@@ -83,6 +109,8 @@ def results_key(
         "parameters": parameters.to_dict(),
         "version": _package_version(),
         "engine": _engine_digest(),
+        "endpoints": {name: os.environ.get(name, "") for name in ENDPOINT_VARIABLES},
+        "freshness": freshness,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -137,8 +165,6 @@ def control_tasks(pytestconfig: pytest.Config) -> TaskSet:
     limit = pytestconfig.getoption("safecase_tasks")
     if limit is None:
         return tasks
-    if limit < 1:
-        raise pytest.UsageError(f"--safecase-tasks must be at least 1, got {limit}")
     return tasks.subset(min(limit, len(tasks)))
 
 
@@ -161,7 +187,7 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
 
         overrides.setdefault("seed", pytestconfig.getoption("safecase_seed"))
         parameters = EvaluationParameters(**overrides)
-        key = results_key(tasks, untrusted.spec, trusted.spec, parameters)
+        key = results_key(tasks, untrusted.spec, trusted.spec, parameters, _freshness(pytestconfig))
 
         def compute() -> ControlResults:
             return run_control_evaluation(

@@ -36,6 +36,10 @@ class AnthropicProvider(Provider):
         super().__init__(model)
         self._client: anthropic.AsyncAnthropic | None = None
 
+    @property
+    def endpoint(self) -> str:
+        return os.environ.get(BASE_URL_ENV, "")
+
     def missing_credentials(self) -> list[str]:
         return [] if os.environ.get(API_KEY_ENV) else [API_KEY_ENV]
 

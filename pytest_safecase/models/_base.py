@@ -118,6 +118,12 @@ class Provider:
     uses_network: bool = True
     """Whether ``complete`` may open a connection (``replay`` mode forbids that)."""
 
+    @property
+    def endpoint(self) -> str:
+        """Where requests go, when it can vary (a base URL): part of the cache key, so the same
+        model name on another server is never answered from this one's cache."""
+        return ""
+
     def __init__(self, model: str) -> None:
         self.model = model
 

@@ -220,7 +220,7 @@ class Model:
         use_cache = self.cache is not None and self.provider.cacheable and self.cache_mode != "off"
         try:
             if use_cache and self.cache is not None:
-                hit = self.cache.get(self.provider.name, self.provider.model, request)
+                hit = self.cache.get(self._cache_provider(), self.provider.model, request)
                 if hit is not None:
                     self._ledger.record(self.spec, cache_hits=1)
                     latency = time.perf_counter() - started
@@ -244,8 +244,14 @@ class Model:
             estimated_tokens=usage.estimated,
         )
         if use_cache and self.cache_mode == "on" and self.cache is not None:
-            self.cache.put(self.provider.name, self.provider.model, request, reply, defer=in_batch)
+            self.cache.put(
+                self._cache_provider(), self.provider.model, request, reply, defer=in_batch
+            )
         return Completion(reply.text, reply.model, usage, False, time.perf_counter() - started)
+
+    def _cache_provider(self) -> str:
+        endpoint = self.provider.endpoint
+        return f"{self.provider.name}@{endpoint}" if endpoint else self.provider.name
 
     async def _call_provider(self, request: Request) -> Reply:
         if self._semaphore is None:

@@ -35,6 +35,10 @@ class OpenAIProvider(Provider):
         super().__init__(model)
         self._client: openai.AsyncOpenAI | None = None
 
+    @property
+    def endpoint(self) -> str:
+        return os.environ.get(BASE_URL_ENV, "")
+
     def missing_credentials(self) -> list[str]:
         return [] if os.environ.get(API_KEY_ENV) else [API_KEY_ENV]
 

@@ -31,3 +31,12 @@ def llm_env(fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> FakeLLM
     for name in ("SAFECASE_UNTRUSTED", "SAFECASE_TRUSTED"):
         monkeypatch.delenv(name, raising=False)
     return fake_llm
+
+
+@pytest.fixture(autouse=True)
+def _restore_builtin_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process pytester runs register stand-in built-ins; give later tests the real ones."""
+    import pytest_safecase.control._builtin_models  # noqa: F401 - registered before the snapshot
+    from pytest_safecase.models import _builtin
+
+    monkeypatch.setattr(_builtin, "_registered", dict(_builtin._registered))

@@ -16,6 +16,8 @@ from pytest_safecase.verdict import Verdict
 class TestOutcome:
     """One test (or one parametrized case) that is evidence for a claim."""
 
+    __test__ = False  # a data class, not a pytest test class
+
     nodeid: str
     verdict: Verdict
     duration: float = 0.0

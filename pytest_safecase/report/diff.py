@@ -1,9 +1,9 @@
 """Comparing two reports (release candidates): which claims changed verdict or moved their bound.
 
-A regression is a claim whose verdict got worse (by :data:`pytest_safecase.verdict.SEVERITY`), a
-claim that is still supported but whose decisive bound moved toward its threshold, or a claim that
-disappeared (dropping a claim must not pass unnoticed). New claims are listed but are not
-regressions: the release gate already judges them.
+A regression is a claim or goal whose verdict got worse (by
+:data:`pytest_safecase.verdict.SEVERITY`), a claim that is still supported but whose decisive
+bound moved toward its threshold, or a claim that disappeared (dropping a claim must not pass
+unnoticed). New claims are listed but are not regressions: the release gate already judges them.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ def diff_results(old: CaseResult, new: CaseResult, *, tolerance: float = 0.0) ->
     for claim_id, node in old_claims.items():
         if claim_id not in new_claims:
             changes.append(Change(claim_id, "", _verdict(node), "—", "removed", regression=True))
+    # Goals decided by more than their claims (a risk ledger, an assumption, the root) count too.
+    for node_id, node in new.nodes.items():
+        before = old.nodes.get(node_id)
+        if before is not None and node_id not in new_claims and not node.is_claim:
+            changes.extend(_verdict_change(before, node))
     return changes
 
 

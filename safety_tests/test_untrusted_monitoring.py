@@ -8,7 +8,6 @@ from pytest_safecase.models import get_model
 COLLUSION_TASKS = 40
 
 
-@claim(id="G-L4.honeypots")
 def untrusted_monitor(protocol):
     """The protocol, provided U's own scores ranked the code (not T's fallback)."""
     if not (protocol.monitor or "").startswith("untrusted"):
@@ -16,6 +15,7 @@ def untrusted_monitor(protocol):
     return protocol
 
 
+@claim(id="G-L4.honeypots")
 def test_untrusted_monitor_flags_honeypots(evidence, control_results):
     threshold = untrusted_monitor(
         control_results.protocol("untrusted_monitoring@0")

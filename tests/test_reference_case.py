@@ -43,6 +43,8 @@ def test_reference_case_runs_offline_and_reports(pytester: pytest.Pytester) -> N
     nodes = {node["id"]: node for node in report["case"]["nodes"]}
     errors = {i: n["reason"] for i, n in nodes.items() if n["verdict"] == "error"}
     assert errors == {}
+    undeveloped = sorted(i for i, n in nodes.items() if n["verdict"] == "undeveloped")
+    assert undeveloped == [], "claims of the case without a test"
     assert nodes["G0"]["risk"]["contributions"], "the deployed protocol entered no risk"
     attachments = pytester.path / "safecase-report" / "attachments" / "control-records.jsonl"
     assert len(attachments.read_text().splitlines()) == 12

@@ -134,10 +134,7 @@ class Evidence:
         is_async = isinstance(sampler, AsyncIterable) or inspect.iscoroutinefunction(sampler)
         try:
             if is_async:
-                import asyncio
-
-                _no_running_loop(asyncio)
-                decision = asyncio.run(asequential_rate(sampler, **kwargs))
+                decision = _run_on_new_loop(asequential_rate(sampler, **kwargs))
             else:
                 decision = sequential_rate(sampler, **kwargs)
         except (TypeError, ValueError) as exc:
@@ -277,9 +274,14 @@ def _raise_unless_supported(verdict: Verdict, summary: str, settle: int | None) 
         raise ClaimInconclusive(f"inconclusive: {summary}{hint}")
 
 
-def _no_running_loop(asyncio: Any) -> None:
+def _run_on_new_loop(coroutine: Any) -> Any:
+    """Run an async sampler's test to the end; refuse inside a running loop (asyncio is imported
+    here, on first use, to keep the plugin's start-up light)."""
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return
+        return asyncio.run(coroutine)
+    coroutine.close()
     raise ValueError("an event loop is already running: use `await evidence.arate_sequential(...)`")

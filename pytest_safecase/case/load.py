@@ -29,9 +29,10 @@ class _KeyLines(dict[str, Any]):
 
 
 @functools.cache
-def _loader() -> type[Any]:
-    """A SafeLoader that records key lines and duplicate keys (built on first use: yaml is slow
-    to import and a run without a case file never needs it)."""
+def _yaml() -> tuple[type[Any], type[Exception]]:
+    """A SafeLoader that records key lines and duplicate keys, and the error class of the same
+    yaml module (built on first use: yaml is slow to import and a run without a case file never
+    needs it; kept together so a re-imported yaml cannot let a parse error escape)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -50,7 +51,7 @@ def _loader() -> type[Any]:
         yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
         Loader.construct_mapping,  # type: ignore[arg-type]
     )
-    return Loader
+    return Loader, yaml.YAMLError
 
 
 def load_case(path: Path | str) -> tuple[CaseFile, list[Problem]]:
@@ -66,15 +67,17 @@ def load_case(path: Path | str) -> tuple[CaseFile, list[Problem]]:
 def parse_case(text: str, path: Path | None = None) -> tuple[CaseFile, list[Problem]]:
     where = str(path) if path else "<string>"
     case = CaseFile(path, {})
-    import yaml
-
+    loader_class, yaml_error = _yaml()
+    loader = loader_class(text)
     try:
-        document = yaml.load(text, Loader=_loader())
-    except yaml.YAMLError as exc:
+        document = loader.get_single_data()
+    except yaml_error as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         return case, [Problem(where, line, None, "yaml", f"not valid YAML: {reason}")]
+    finally:
+        loader.dispose()
     if document is None:
         return case, [Problem(where, None, None, "root", "the file defines no nodes")]
     if not isinstance(document, _KeyLines):

@@ -17,12 +17,10 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar, get_args
+from typing import TypeVar
 
 from ._base import Reply, Request, Usage
 
-CacheMode = Literal["on", "replay", "off"]
-CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 CACHE_FILE_NAME = "responses.sqlite3"
 SCHEMA_VERSION = 1
 _LOCK_RETRY_SECONDS = 60.0

@@ -23,12 +23,11 @@ from ._base import (
     Request,
     RetryableError,
 )
-from ._cache import CACHE_MODES, CacheMode, ResponseCache
+from ._cache import ResponseCache
+from ._defaults import CACHE_MODES, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
 from ._progress import ProgressFactory, stream_progress
 from ._retry import RetryPolicy, call_with_retries
 
-DEFAULT_MAX_CONCURRENCY = 16
-DEFAULT_TIMEOUT = 120.0
 _PROGRESS_POLL_SECONDS = 0.1
 
 

@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ._base import ModelError, Provider, Reply, Request, Usage
+from ._defaults import OPENAI_BASE_URL_ENV as BASE_URL_ENV
 from ._wire import (
     connection_failure,
     parse_json_object,
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     import openai
 
 API_KEY_ENV = "OPENAI_API_KEY"
-BASE_URL_ENV = "OPENAI_BASE_URL"
 
 
 class OpenAIProvider(Provider):

@@ -12,28 +12,33 @@ import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
 from .._state import case_metadata
 from ._accounting import LEDGER, ModelUsage, UsageBySpec, merge_usage, usage_since
-from ._anthropic import BASE_URL_ENV as anthropic_base_url_env
 from ._base import ModelError
-from ._cache import CACHE_MODES, CacheMode, ResponseCache
-from ._model import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, Model
-from ._openai import BASE_URL_ENV as openai_base_url_env
+from ._defaults import (
+    ANTHROPIC_BASE_URL_ENV,
+    CACHE_MODES,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_TIMEOUT,
+    OPENAI_BASE_URL_ENV,
+    CacheMode,
+)
 from ._progress import MIN_BATCH_FOR_PROGRESS, LineProgress, Progress, ProgressFactory
-from ._registry import get_model, make_provider
-from ._retry import RetryPolicy
-from ._wire import redact_url
+
+if TYPE_CHECKING:
+    from ._cache import ResponseCache
+    from ._model import Model
 
 Role = Literal["untrusted", "trusted"]
 ROLES: tuple[Role, ...] = ("untrusted", "trusted")
 DEFAULT_SPECS: dict[Role, str] = {"untrusted": "builtin:untrusted", "trusted": "builtin:trusted"}
 DEFAULT_RETRIES = 4
 DEFAULT_CACHE_DIR = ".safecase_cache"
-_BASE_URL_ENV = {"openai": openai_base_url_env, "anthropic": anthropic_base_url_env}
+_BASE_URL_ENV = {"openai": OPENAI_BASE_URL_ENV, "anthropic": ANTHROPIC_BASE_URL_ENV}
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """
     state = _state(session.config)
     state.choices = {role: choose_model(session.config, role) for role in ROLES}
+    if all(choice.is_default for choice in state.choices.values()):
+        return
+    from ._registry import make_provider
+
     problems = []
     for choice in state.choices.values():
         if choice.is_default:
@@ -251,7 +260,11 @@ def _describe(spec: str) -> str:
     """The spec plus, for HTTP providers, the base URL in use (credentials stripped)."""
     prefix = spec.partition(":")[0]
     base_url = os.environ.get(_BASE_URL_ENV.get(prefix, ""), "")
-    return f"{spec} at {redact_url(base_url)}" if base_url else spec
+    if not base_url:
+        return spec
+    from ._wire import redact_url
+
+    return f"{spec} at {redact_url(base_url)}"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -273,6 +286,8 @@ def _shared_cache(state: _RunState) -> ResponseCache | None:
     if state.settings.cache_mode == "off":
         return None
     if state.cache is None:
+        from ._cache import ResponseCache
+
         state.cache = ResponseCache(state.settings.cache_dir)
     return state.cache
 
@@ -305,6 +320,9 @@ def _terminal_progress(config: pytest.Config) -> ProgressFactory:
 
 def build_model(config: pytest.Config, role: Role) -> Model:
     """The model chosen for ``role``, wired to this run's cache, retries and progress."""
+    from ._registry import get_model
+    from ._retry import RetryPolicy
+
     state = _state(config)
     settings = state.settings
     return get_model(

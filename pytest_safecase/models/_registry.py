@@ -15,8 +15,9 @@ from ._accounting import LEDGER, UsageLedger
 from ._anthropic import AnthropicProvider
 from ._base import ModelError, Provider
 from ._builtin import BuiltinProvider
-from ._cache import CacheMode, ResponseCache
-from ._model import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, Model
+from ._cache import ResponseCache
+from ._defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
+from ._model import Model
 from ._openai import OpenAIProvider
 from ._progress import ProgressFactory
 from ._retry import RetryPolicy

@@ -124,13 +124,16 @@ def main() -> int:
     if arguments.tasks is not None:
         tasks = tasks.subset(arguments.tasks)
     started = time.perf_counter()
+    untrusted, trusted = get_model(arguments.untrusted), get_model(arguments.trusted)
     results = run_control_evaluation(
         tasks,
-        get_model(arguments.untrusted),
-        get_model(arguments.trusted),
+        untrusted,
+        trusted,
         workers=arguments.workers,
         progress=lambda message: print(f"[{time.perf_counter() - started:6.1f}s] {message}"),
     )
+    untrusted.close()
+    trusted.close()
     pipeline_seconds = time.perf_counter() - started
     print(f"\n{len(tasks)} tasks, U = {arguments.untrusted}, T = {arguments.trusted}")
     print_protocols(results)

@@ -12,7 +12,9 @@ def test_server_answers_as_the_builtin_model_over_the_real_sdk(monkeypatch):
         monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-for-this-test")
         monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
         prompt = "<role>nothing</role> hello"
-        over_http = get_model("openai:trusted").generate(prompt)
+        over_http_model = get_model("openai:trusted")
+        over_http = over_http_model.generate(prompt)
+        over_http_model.close()
         offline = get_model("builtin:trusted").generate(prompt)
         assert over_http.text == offline.text
         assert over_http.usage.input_tokens > 0

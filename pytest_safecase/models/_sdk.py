@@ -1,0 +1,90 @@
+"""What the two official-SDK providers share: the client, its transport, and the call itself.
+
+Requests go through the SDK client's generic ``post`` (auth, headers, base URL and error types
+are the SDK's) with a body the provider builds, which skips the typed-parameter transform (about
+0.7 ms of CPU per request, the bottleneck of large concurrent batches); the provider parses the
+raw body itself, so malformed or wrong-shape replies become ``ModelError``s that quote it. The
+SDK's own retries are off: ours count and honour Retry-After.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any, ClassVar
+
+from ._base import ModelError, Provider, Reply, Request
+from ._wire import connection_failure, status_failure
+
+
+class SdkProvider(Provider):
+    """A provider backed by an official SDK module (``openai`` or ``anthropic``)."""
+
+    sdk: ClassVar[str]
+    """The SDK's module name."""
+    client_class: ClassVar[str]
+    """Its async client class."""
+    api_key_env: ClassVar[str]
+    base_url_env: ClassVar[str]
+    path: ClassVar[str]
+    """The endpoint, relative to the base URL."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(model)
+        self._client: Any = None
+        self._client_timeout: float | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return os.environ.get(self.base_url_env, "")
+
+    def missing_credentials(self) -> list[str]:
+        return [] if os.environ.get(self.api_key_env) else [self.api_key_env]
+
+    def request_body(self, request: Request) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse_reply(self, text: str) -> Reply:
+        raise NotImplementedError
+
+    def _client_for_loop(self, timeout: float) -> Any:
+        """The SDK client, made on first use with aiohttp as its transport (the SDK's own
+        option for heavy concurrency: about a third less CPU per request than its default)."""
+        if self._client is None:
+            api_key = os.environ.get(self.api_key_env)
+            if not api_key:
+                raise ModelError(f"{self.spec}: {self.api_key_env} is not set")
+            sdk = importlib.import_module(self.sdk)
+            self._client = getattr(sdk, self.client_class)(
+                api_key=api_key,
+                base_url=os.environ.get(self.base_url_env) or None,
+                max_retries=0,
+                timeout=timeout,
+                http_client=sdk.DefaultAioHttpClient(),
+            )
+            self._client_timeout = timeout
+        return self._client
+
+    async def complete(self, request: Request, *, timeout: float) -> Reply:
+        import httpx2
+
+        client = self._client_for_loop(timeout)
+        sdk = importlib.import_module(self.sdk)
+        # Per-request options cost the SDK a deep copy; send them only for a different timeout.
+        options = {} if timeout == self._client_timeout else {"timeout": timeout}
+        try:
+            response = await client.post(
+                self.path, cast_to=httpx2.Response, body=self.request_body(request), options=options
+            )
+        except sdk.APIStatusError as error:
+            raise status_failure(
+                self.spec, error.status_code, error.response.headers, error.body, error.message
+            ) from None
+        except sdk.APIConnectionError as error:
+            raise connection_failure(self.spec, error) from None
+        return self.parse_reply(response.text)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

@@ -45,6 +45,7 @@ DEFAULT_CASE_FILE = "safecase.yaml"
 WORKER_CLAIMS = "safecase_claims"
 WORKER_PROBLEMS = "safecase_problems"
 CLAIM_PROBLEMS = "claims disagree with the safety case:"
+_UNREAD = object()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -150,8 +151,10 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if call.when != "call" and report.outcome == "passed":
+        return report  # a passing setup or teardown adds nothing to the claim
     spec = _claim_spec(item)
-    if spec is not None and (call.when == "call" or report.outcome != "passed"):
+    if spec is not None:
         recorder = item.stash.get(EVIDENCE_KEY, None) if call.when == "call" else None
         report.safecase = _payload(report, call, spec, recorder)  # type: ignore[attr-defined]
     return report
@@ -257,8 +260,9 @@ def _case_path(config: pytest.Config) -> Path | None:
 
 def _claim_spec(item: pytest.Item) -> ClaimSpec | None:
     """The item's claim, read once from its marker; a bad marker raises a collection error."""
-    if SPEC_KEY in item.stash:
-        return item.stash[SPEC_KEY]
+    known = item.stash.get(SPEC_KEY, _UNREAD)
+    if known is not _UNREAD:
+        return known  # type: ignore[return-value]
     markers = list(item.iter_markers(MARKER))
     spec = None
     if markers:

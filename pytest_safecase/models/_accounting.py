@@ -79,8 +79,13 @@ class UsageLedger:
                 setattr(usage, name, getattr(usage, name) + amount)
 
     def snapshot(self) -> UsageBySpec:
+        return self.versioned_snapshot()[1]
+
+    def versioned_snapshot(self) -> tuple[int, UsageBySpec]:
+        """The totals and the version they belong to, read together."""
         with self._lock:
-            return {spec: ModelUsage(**asdict(usage)) for spec, usage in self._totals.items()}
+            totals = {spec: ModelUsage(**asdict(usage)) for spec, usage in self._totals.items()}
+            return self.version, totals
 
 
 def usage_since(current: UsageBySpec, earlier: UsageBySpec) -> UsageBySpec:

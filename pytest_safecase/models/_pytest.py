@@ -72,6 +72,8 @@ class _RunState:
     cache: ResponseCache | None = None
     totals: UsageBySpec = field(default_factory=dict)
     per_test: dict[str, UsageBySpec] = field(default_factory=dict)
+    baseline: tuple[int, UsageBySpec] = field(default_factory=lambda: (-1, {}))
+    """The ledger as the last test found it (tests only read it: deltas are new dicts)."""
 
 
 _STATE = pytest.StashKey[_RunState]()
@@ -354,7 +356,10 @@ def trusted_model(pytestconfig: pytest.Config) -> Iterator[Model]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item) -> None:
-    item.stash[_SNAPSHOT] = (LEDGER.version, LEDGER.snapshot())
+    state = _state(item.config)
+    if state.baseline[0] != LEDGER.version:  # reused while no model is called between tests
+        state.baseline = LEDGER.versioned_snapshot()
+    item.stash[_SNAPSHOT] = state.baseline
 
 
 @pytest.hookimpl(wrapper=True)
@@ -366,7 +371,7 @@ def pytest_runtest_makereport(
     version, earlier = item.stash.get(_SNAPSHOT, (-1, {}))
     delta: UsageBySpec = {}
     if version != LEDGER.version:  # no model call since the last phase: nothing to count
-        current_version, current = LEDGER.version, LEDGER.snapshot()
+        current_version, current = LEDGER.versioned_snapshot()
         delta = usage_since(current, earlier)
         item.stash[_SNAPSHOT] = (current_version, current)
     if delta:

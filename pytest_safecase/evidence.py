@@ -12,11 +12,10 @@ import math
 from collections.abc import AsyncIterable
 from typing import TYPE_CHECKING, Any
 
-from pytest_safecase.stats._binomial import RateDecision, decide_rate
 from pytest_safecase.verdict import Verdict
 
 if TYPE_CHECKING:
-    from pytest_safecase.stats import SequentialDecision
+    from pytest_safecase.stats import RateDecision, SequentialDecision
 
 
 class ClaimRefuted(AssertionError):
@@ -91,6 +90,8 @@ class Evidence:
         :class:`ClaimInconclusive` (failing the test) otherwise.
         """
         __tracebackhide__ = True
+        from pytest_safecase.stats import decide_rate
+
         try:
             decision = decide_rate(
                 successes, trials, at_least=at_least, at_most=at_most, confidence=confidence

@@ -17,14 +17,14 @@ _HOMES = {
     "LEDGER": "_accounting",
     "ModelUsage": "_accounting",
     "UsageLedger": "_accounting",
-    "CacheMissError": "_base",
+    "CacheMissError": "_errors",
     "Completion": "_base",
     "Message": "_base",
-    "ModelError": "_base",
+    "ModelError": "_errors",
     "Provider": "_base",
     "Reply": "_base",
     "Request": "_base",
-    "RetryableError": "_base",
+    "RetryableError": "_errors",
     "Usage": "_base",
     "builtin_names": "_builtin",
     "register_builtin": "_builtin",
@@ -81,20 +81,11 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ._accounting import LEDGER, ModelUsage, UsageLedger
-    from ._base import (
-        CacheMissError,
-        Completion,
-        Message,
-        ModelError,
-        Provider,
-        Reply,
-        Request,
-        RetryableError,
-        Usage,
-    )
+    from ._base import Completion, Message, Provider, Reply, Request, Usage
     from ._builtin import builtin_names, register_builtin
     from ._cache import CacheCorruptWarning, ResponseCache, cache_key
     from ._defaults import CACHE_MODES, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
+    from ._errors import CacheMissError, ModelError, RetryableError
     from ._model import Model
     from ._progress import ProgressFactory
     from ._registry import (

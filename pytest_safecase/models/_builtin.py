@@ -12,7 +12,8 @@ import math
 import re
 from collections.abc import Callable
 
-from ._base import ModelError, Provider, Reply, Request, Usage
+from ._base import Provider, Reply, Request, Usage
+from ._errors import ModelError
 
 BUILTIN_MODULES: tuple[str, ...] = ("pytest_safecase.control._builtin_models",)
 """Modules that register built-in models when imported."""

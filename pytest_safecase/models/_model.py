@@ -13,18 +13,10 @@ from dataclasses import dataclass
 
 from . import _runner
 from ._accounting import LEDGER, UsageLedger
-from ._base import (
-    CacheMissError,
-    Completion,
-    Message,
-    ModelError,
-    Provider,
-    Reply,
-    Request,
-    RetryableError,
-)
+from ._base import Completion, Message, Provider, Reply, Request
 from ._cache import ResponseCache
 from ._defaults import CACHE_MODES, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
+from ._errors import CacheMissError, ModelError, RetryableError
 from ._progress import ProgressFactory, stream_progress
 from ._retry import RetryPolicy, call_with_retries
 

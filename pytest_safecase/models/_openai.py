@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import ModelError, Reply, Request, Usage
+from ._base import Reply, Request, Usage
 from ._defaults import OPENAI_BASE_URL_ENV
+from ._errors import ModelError
 from ._sdk import SdkProvider
 from ._wire import parse_json_object, quote, token_count
 

@@ -18,7 +18,6 @@ import pytest
 
 from .._state import case_metadata
 from ._accounting import LEDGER, ModelUsage, UsageBySpec, merge_usage, usage_since
-from ._base import ModelError
 from ._defaults import (
     ANTHROPIC_BASE_URL_ENV,
     CACHE_MODES,
@@ -27,6 +26,7 @@ from ._defaults import (
     OPENAI_BASE_URL_ENV,
     CacheMode,
 )
+from ._errors import ModelError
 from ._progress import MIN_BATCH_FOR_PROGRESS, LineProgress, Progress, ProgressFactory
 
 if TYPE_CHECKING:

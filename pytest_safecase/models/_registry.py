@@ -13,10 +13,11 @@ from importlib.metadata import entry_points
 
 from ._accounting import LEDGER, UsageLedger
 from ._anthropic import AnthropicProvider
-from ._base import ModelError, Provider
+from ._base import Provider
 from ._builtin import BuiltinProvider
 from ._cache import ResponseCache
 from ._defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
+from ._errors import ModelError
 from ._model import Model
 from ._openai import OpenAIProvider
 from ._progress import ProgressFactory

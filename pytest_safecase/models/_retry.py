@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from ._base import ModelError, RetryableError
+from ._errors import ModelError, RetryableError
 
 T = TypeVar("T")
 

@@ -13,7 +13,8 @@ import importlib
 import os
 from typing import Any, ClassVar
 
-from ._base import ModelError, Provider, Reply, Request
+from ._base import Provider, Reply, Request
+from ._errors import ModelError
 from ._wire import connection_failure, status_failure
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ._base import ModelError, RetryableError
+from ._errors import ModelError, RetryableError
 from ._retry import parse_retry_after
 
 _QUOTE_LIMIT = 300

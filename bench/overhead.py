@@ -8,12 +8,21 @@ The runs use compiled bytecode as every installed package does: PYTHONDONTWRITEB
 removed from their environment and one untimed run per variant writes the ``.pyc`` files first.
 Otherwise an editable install recompiles the plugin's sources from scratch on every run, which
 measures the compiler rather than the plugin.
+
+Wall time on a shared machine drifts from run to run. ``--instructions`` adds a figure that does
+not: the instructions each variant executes, counted once under valgrind's callgrind (slow, about
+a minute; needs valgrind).
+
+    /work/venv/bin/python bench/overhead.py [--instructions]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,25 +48,46 @@ def test_claim(i):
 '''
 
 
+def pytest_command(folder: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "-W",
+        "ignore::pytest.PytestUnknownMarkWarning",
+        *extra,
+        str(folder),
+    ]
+
+
+def instructions(folder: Path, *extra: str) -> int:
+    """Instructions one pytest run executes, counted by callgrind."""
+    valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    result = subprocess.run(
+        [*valgrind, *pytest_command(folder, *extra)],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=RUN_ENV,
+        check=True,
+    )
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if found is None:
+        raise RuntimeError(f"callgrind printed no count:\n{result.stderr[-2000:]}")
+    return int(found.group(1))
+
+
 def run_once(folder: Path, *extra: str) -> tuple[float, float]:
     """Wall time and CPU time (user + system) of one pytest run in a fresh process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:xdist",
-            "-W",
-            "ignore::pytest.PytestUnknownMarkWarning",
-            *extra,
-            str(folder),
-        ],
+        pytest_command(folder, *extra),
         check=True,
         capture_output=True,
         cwd=folder,
@@ -82,10 +112,20 @@ def interleaved_runs(folder: Path) -> dict[str, list[tuple[float, float]]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instructions", action="store_true", help="also count instructions")
+    args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind on PATH")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "test_overhead.py").write_text(TEST_FILE.format(n=TESTS))
         runs = interleaved_runs(folder)
+        counts = (
+            (instructions(folder), instructions(folder, "-p", "no:safecase"))
+            if args.instructions
+            else None
+        )
     best = {
         name: (min(wall for wall, _ in times), min(cpu for _, cpu in times))
         for name, times in runs.items()
@@ -105,6 +145,12 @@ def main() -> None:
         f"  paired wall ratios:     median {statistics.median(paired):.3f}, "
         f"range {paired[0]:.3f}-{paired[-1]:.3f}"
     )
+    if counts is not None:
+        with_plugin, without_plugin = counts
+        print(
+            f"  instructions:           {with_plugin / 1e9:.3f} G with, "
+            f"{without_plugin / 1e9:.3f} G without, ratio {with_plugin / without_plugin:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ with fresh prompts so that none is served from the cache; the best round counts,
 printed. The replay pass must be served entirely from the response cache: the server's request
 counter must not move.
 
-Each round is followed by the same batch sent straight through the SDK client (same transport,
-same bodies, no model layer: no cache, retries, accounting or runner thread), so the printout
+Each round is followed by the same batch sent straight through the provider's SDK client (same
+client and bodies, no model layer: no cache, retries, accounting or runner thread), so the printout
 separates the SDK's own cost, which bounds the ratio on a slow machine, from the layer's.
 
     /work/venv/bin/python bench/throughput.py [--spec anthropic:bench] [--requests 1000]
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import statistics
@@ -31,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from pytest_safecase.models import (
+    DEFAULT_TIMEOUT,
     Completion,
     Model,
     Request,
@@ -98,13 +98,7 @@ async def sdk_alone(spec: str, requests: list[Request], concurrency: int) -> tup
     import httpx2
 
     provider = make_provider(spec)
-    sdk = importlib.import_module(provider.sdk)
-    client = getattr(sdk, provider.client_class)(
-        api_key=os.environ[provider.api_key_env],
-        base_url=os.environ[provider.base_url_env],
-        max_retries=0,
-        http_client=sdk.DefaultAioHttpClient(),
-    )
+    client = provider.sdk_client(DEFAULT_TIMEOUT)  # the provider's client, on this loop
     semaphore = asyncio.Semaphore(concurrency)
 
     async def send(request: Request) -> str:
@@ -117,7 +111,7 @@ async def sdk_alone(spec: str, requests: list[Request], concurrency: int) -> tup
     started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(send(request) for request in requests))
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    await client.close()
+    await provider.aclose()
     return wall, cpu
 
 

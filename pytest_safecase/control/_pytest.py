@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_safecase.models._defaults import BASE_URL_ENVS
+
 if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks for it
     from pytest_safecase.models import Model
 
@@ -32,7 +34,6 @@ if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks f
     from .tasks import TaskSet
 
 CACHE_SUBDIR = "safecase-control"
-ENDPOINT_VARIABLES = ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
 RUN_TOKEN = pytest.StashKey[str]()
 
 
@@ -65,8 +66,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _freshness(config: pytest.Config) -> str:
     """Reuse evaluations across runs only while model answers may be reused (cache on/replay)."""
-    mode = config.getoption("safecase_cache", None) or config.getini("safecase_cache") or "on"
-    return config.stash[RUN_TOKEN] if mode == "off" else ""
+    from pytest_safecase.models._pytest import run_settings
+
+    return config.stash[RUN_TOKEN] if run_settings(config).cache_mode == "off" else ""
 
 
 def _package_version() -> str:
@@ -109,7 +111,7 @@ def results_key(
         "parameters": parameters.to_dict(),
         "version": _package_version(),
         "engine": _engine_digest(),
-        "endpoints": {name: os.environ.get(name, "") for name in ENDPOINT_VARIABLES},
+        "endpoints": {name: os.environ.get(name, "") for name in BASE_URL_ENVS.values()},
         "freshness": freshness,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]

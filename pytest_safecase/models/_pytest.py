@@ -19,11 +19,10 @@ import pytest
 from .._state import case_metadata
 from ._accounting import LEDGER, ModelUsage, UsageBySpec, merge_usage, usage_since
 from ._defaults import (
-    ANTHROPIC_BASE_URL_ENV,
+    BASE_URL_ENVS,
     CACHE_MODES,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_TIMEOUT,
-    OPENAI_BASE_URL_ENV,
     CacheMode,
 )
 from ._errors import ModelError
@@ -38,7 +37,6 @@ ROLES: tuple[Role, ...] = ("untrusted", "trusted")
 DEFAULT_SPECS: dict[Role, str] = {"untrusted": "builtin:untrusted", "trusted": "builtin:trusted"}
 DEFAULT_RETRIES = 4
 DEFAULT_CACHE_DIR = ".safecase_cache"
-_BASE_URL_ENV = {"openai": OPENAI_BASE_URL_ENV, "anthropic": ANTHROPIC_BASE_URL_ENV}
 
 
 @dataclass(frozen=True)
@@ -208,6 +206,11 @@ def _state(config: pytest.Config) -> _RunState:
     return config.stash[_STATE]
 
 
+def run_settings(config: pytest.Config) -> ModelSettings:
+    """This run's model settings, as validated at configure time."""
+    return _state(config).settings
+
+
 def pytest_configure(config: pytest.Config) -> None:
     state = _RunState(
         settings=read_settings(config),
@@ -261,7 +264,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def _describe(spec: str) -> str:
     """The spec plus, for HTTP providers, the base URL in use (credentials stripped)."""
     prefix = spec.partition(":")[0]
-    base_url = os.environ.get(_BASE_URL_ENV.get(prefix, ""), "")
+    base_url = os.environ.get(BASE_URL_ENVS.get(prefix, ""), "")
     if not base_url:
         return spec
     from ._wire import redact_url

@@ -34,6 +34,7 @@ class SdkProvider(Provider):
         super().__init__(model)
         self._client: Any = None
         self._client_timeout: float | None = None
+        self._sdk: Any = None
 
     @property
     def endpoint(self) -> str:
@@ -48,14 +49,15 @@ class SdkProvider(Provider):
     def parse_reply(self, text: str) -> Reply:
         raise NotImplementedError
 
-    def _client_for_loop(self, timeout: float) -> Any:
-        """The SDK client, made on first use with aiohttp as its transport (the SDK's own
-        option for heavy concurrency: about a third less CPU per request than its default)."""
+    def sdk_client(self, timeout: float) -> Any:
+        """The SDK client, made on first use (on the loop that will use it) with aiohttp as its
+        transport (the SDK's own option for heavy concurrency: about a third less CPU per
+        request than its default)."""
         if self._client is None:
             api_key = os.environ.get(self.api_key_env)
             if not api_key:
                 raise ModelError(f"{self.spec}: {self.api_key_env} is not set")
-            sdk = importlib.import_module(self.sdk)
+            sdk = self._sdk = importlib.import_module(self.sdk)
             self._client = getattr(sdk, self.client_class)(
                 api_key=api_key,
                 base_url=os.environ.get(self.base_url_env) or None,
@@ -69,8 +71,8 @@ class SdkProvider(Provider):
     async def complete(self, request: Request, *, timeout: float) -> Reply:
         import httpx2
 
-        client = self._client_for_loop(timeout)
-        sdk = importlib.import_module(self.sdk)
+        client = self.sdk_client(timeout)
+        sdk = self._sdk
         # Per-request options cost the SDK a deep copy; send them only for a different timeout.
         options = {} if timeout == self._client_timeout else {"timeout": timeout}
         try:

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -26,6 +26,8 @@ SCHEMA_VERSION = 1
 _LOCK_RETRY_SECONDS = 60.0
 _BUSY_TIMEOUT_MS = 30_000
 _FLUSH_EVERY = 64
+_LOOKUP_CHUNK = 500
+"""Keys per ``SELECT ... IN (...)``: well under SQLite's smallest limit on bound parameters."""
 
 T = TypeVar("T")
 
@@ -43,15 +45,37 @@ class CachedReply:
     usage: Usage
 
 
-def cache_key(provider: str, model: str, request: Request) -> str:
-    """A digest of provider, model and the whole request, sample index included."""
-    payload = {"provider": provider, "model": model, "request": request.canonical()}
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+@dataclass(frozen=True)
+class CacheKey:
+    """Where one request's answer is stored: the digest, and what its row records beside it."""
+
+    digest: str
+    provider: str
+    model: str
+    request_json: str
+    """The request's canonical JSON (compact, sorted keys), encoded once for digest and row."""
+
+
+def cache_key(provider: str, model: str, request: Request) -> CacheKey:
+    """A digest of provider, model and the whole request, sample index included.
+
+    The digest is SHA-256 of the compact, key-sorted JSON of ``{"model", "provider",
+    "request"}``; the object is written out around the request's JSON so that the request is
+    encoded only once. Changing these bytes would orphan every cache written so far.
+    """
+    request_json = json.dumps(
+        request.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    payload = (
+        f'{{"model":{json.dumps(model, ensure_ascii=False)},'
+        f'"provider":{json.dumps(provider, ensure_ascii=False)},"request":{request_json}}}'
+    )
+    digest = hashlib.sha256(payload.encode()).hexdigest()
+    return CacheKey(digest, provider, model, request_json)
 
 
 class ResponseCache:
-    """Model answers keyed by ``cache_key``; opened lazily, recovers from a corrupt file.
+    """Model answers keyed by ``cache_key`` digests; opened lazily, recovers from a corrupt file.
 
     One connection per process, guarded by a lock (the model layer calls it from its event-loop
     thread, tests may call it from the main thread). WAL mode lets xdist workers read while one
@@ -67,42 +91,53 @@ class ResponseCache:
         self._pending: dict[str, tuple[tuple[object, ...], CachedReply]] = {}
         """Deferred writes: the row to insert and the answer it holds, by key."""
 
-    def get(self, provider: str, model: str, request: Request) -> CachedReply | None:
-        key = cache_key(provider, model, request)
-        with self._pending_lock:
-            queued = self._pending.get(key)
-        if queued is not None:
-            return queued[1]
-        row = self._run(
-            lambda db: db.execute(
-                "SELECT text, reply_model, input_tokens, output_tokens"
-                " FROM responses WHERE key = ?",
-                (key,),
-            ).fetchone()
-        )
-        if row is None:
-            return None
-        text, reply_model, input_tokens, output_tokens = row
-        return CachedReply(text, reply_model, Usage(input_tokens, output_tokens))
+    def get(self, key: CacheKey) -> CachedReply | None:
+        return self.get_many([key]).get(key.digest)
 
-    def put(
-        self, provider: str, model: str, request: Request, reply: Reply, *, defer: bool = False
-    ) -> None:
+    def get_many(self, keys: Sequence[CacheKey]) -> dict[str, CachedReply]:
+        """The stored answers among ``keys``, by digest: one query per few hundred keys (a
+        batch's lookups would otherwise cost a query each)."""
+        found: dict[str, CachedReply] = {}
+        with self._pending_lock:
+            for key in keys:
+                queued = self._pending.get(key.digest)
+                if queued is not None:
+                    found[key.digest] = queued[1]
+        wanted = list(dict.fromkeys(key.digest for key in keys if key.digest not in found))
+        for start in range(0, len(wanted), _LOOKUP_CHUNK):
+            chunk = wanted[start : start + _LOOKUP_CHUNK]
+            query = (
+                "SELECT key, text, reply_model, input_tokens, output_tokens FROM responses"
+                f" WHERE key IN ({', '.join(['?'] * len(chunk))})"
+            )
+            rows = self._run(
+                lambda db, query=query, chunk=chunk: db.execute(query, chunk).fetchall()
+            )
+            for digest, text, reply_model, input_tokens, output_tokens in rows:
+                found[digest] = CachedReply(text, reply_model, Usage(input_tokens, output_tokens))
+        return found
+
+    def queued(self, key: CacheKey) -> CachedReply | None:
+        """An answer stored but not yet flushed: cheap, for re-checking a batch's misses when the
+        same request came earlier in the batch."""
+        with self._pending_lock:
+            entry = self._pending.get(key.digest)
+        return None if entry is None else entry[1]
+
+    def put(self, key: CacheKey, reply: Reply, *, defer: bool = False) -> None:
         """Store an answer; the first answer stored for a key is the one that stays.
 
         ``defer`` queues the row for the next ``flush`` (one transaction for many rows): large
         concurrent batches would otherwise spend a commit per answer.
         """
-        key = cache_key(provider, model, request)
-        request_json = json.dumps(request.canonical(), sort_keys=True, ensure_ascii=False)
         usage = reply.usage
-        row = (key, provider, model, request_json, reply.text, reply.model)
+        row = (key.digest, key.provider, key.model, key.request_json, reply.text, reply.model)
         row += (usage.input_tokens, usage.output_tokens, time.time())
         stored = CachedReply(
             reply.text, reply.model, Usage(usage.input_tokens, usage.output_tokens)
         )
         with self._pending_lock:
-            self._pending.setdefault(key, (row, stored))
+            self._pending.setdefault(key.digest, (row, stored))
             queued = len(self._pending)
         if not defer or queued >= _FLUSH_EVERY:
             self.flush()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from . import _runner
 from ._accounting import LEDGER, UsageLedger
 from ._base import Completion, Message, Provider, Reply, Request
-from ._cache import ResponseCache
+from ._cache import CachedReply, CacheKey, ResponseCache, cache_key
 from ._defaults import CACHE_MODES, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
 from ._errors import CacheMissError, ModelError, RetryableError
 from ._progress import ProgressFactory, stream_progress
@@ -29,6 +29,17 @@ class _BatchCounts:
 
     done: int = 0
     cached: int = 0
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """A request's cache slot and the answer it held when looked up (no slot: no caching)."""
+
+    key: CacheKey | None
+    hit: CachedReply | None = None
+
+
+_UNCACHED = _Lookup(None)
 
 
 class Model:
@@ -177,12 +188,12 @@ class Model:
         self, batch: list[Request], counts: _BatchCounts, max_concurrency: int | None
     ) -> list[Completion]:
         results: list[Completion | None] = [None] * len(batch)
-        pending = iter(enumerate(batch))
+        pending = iter(enumerate(zip(batch, self._lookups(batch), strict=True)))
 
         async def worker() -> None:
-            for index, request in pending:
+            for index, (request, lookup) in pending:
                 try:
-                    completion = await self._complete(request, in_batch=True)
+                    completion = await self._complete(request, lookup, in_batch=True)
                 except ModelError as error:
                     raise type(error)(f"batch item {index}: {error}") from error
                 results[index] = completion
@@ -203,19 +214,34 @@ class Model:
                 self.cache.flush()
         return [completion for completion in results if completion is not None]
 
-    async def _complete(self, request: Request, in_batch: bool = False) -> Completion:
-        """Cache lookup, then (unless replaying) a provider call with bounded retries."""
+    def _lookups(self, batch: Sequence[Request]) -> list[_Lookup]:
+        """Each request's cache slot and stored answer, fetched for the whole batch at once."""
+        cache = self.cache
+        if cache is None or not self.provider.cacheable or self.cache_mode == "off":
+            return [_UNCACHED] * len(batch)
+        provider, model = self._cache_provider(), self.provider.model
+        keys = [cache_key(provider, model, request) for request in batch]
+        hits = cache.get_many(keys)
+        return [_Lookup(key, hits.get(key.digest)) for key in keys]
+
+    async def _complete(
+        self, request: Request, lookup: _Lookup | None = None, in_batch: bool = False
+    ) -> Completion:
+        """The cached answer if there is one, else (unless replaying) a provider call with
+        bounded retries, then stored. ``lookup`` is the batch's prefetched cache lookup."""
         self._used = True
         started = time.perf_counter()
         self._ledger.record(self.spec, requests=1)
-        use_cache = self.cache is not None and self.provider.cacheable and self.cache_mode != "off"
         try:
-            if use_cache and self.cache is not None:
-                hit = self.cache.get(self._cache_provider(), self.provider.model, request)
-                if hit is not None:
-                    self._ledger.record(self.spec, cache_hits=1)
-                    latency = time.perf_counter() - started
-                    return Completion(hit.text, hit.model, hit.usage, True, latency)
+            if lookup is None:
+                (lookup,) = self._lookups([request])
+            hit = lookup.hit
+            if hit is None and lookup.key is not None and self.cache is not None and in_batch:
+                hit = self.cache.queued(lookup.key)  # the same request, earlier in this batch
+            if hit is not None:
+                self._ledger.record(self.spec, cache_hits=1)
+                latency = time.perf_counter() - started
+                return Completion(hit.text, hit.model, hit.usage, True, latency)
             if self.cache_mode == "replay" and self.provider.uses_network:
                 raise CacheMissError(
                     f"{self.spec}: no cached answer for this request (sample {request.sample}, "
@@ -234,10 +260,8 @@ class Model:
             output_tokens=usage.output_tokens,
             estimated_tokens=usage.estimated,
         )
-        if use_cache and self.cache_mode == "on" and self.cache is not None:
-            self.cache.put(
-                self._cache_provider(), self.provider.model, request, reply, defer=in_batch
-            )
+        if lookup.key is not None and self.cache_mode == "on" and self.cache is not None:
+            self.cache.put(lookup.key, reply, defer=in_batch)
         return Completion(reply.text, reply.model, usage, False, time.perf_counter() - started)
 
     def _cache_provider(self) -> str:
@@ -263,7 +287,7 @@ class Model:
             return await call_with_retries(
                 attempt,
                 self.retry,
-                describe=f"{self.spec} (prompt {_preview(request)})",
+                describe=lambda: f"{self.spec} (prompt {_preview(request)})",
                 on_retry=lambda: self._ledger.record(self.spec, retries=1),
             )
 

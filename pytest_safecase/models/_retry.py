@@ -91,16 +91,17 @@ async def call_with_retries(
     attempt: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
     *,
-    describe: str,
+    describe: Callable[[], str],
     on_retry: Callable[[], None],
     rng: random.Random | None = None,
 ) -> T:
     """Run ``attempt`` until it succeeds, retrying a ``RetryableError`` ``policy.retries`` times.
 
     ``on_retry`` is called once per retry (for accounting). The final failure is a ``ModelError``
-    that names the request, the number of attempts and the provider's last message.
+    that names the request (``describe()``, formatted only then), the number of attempts and the
+    provider's last message.
     """
-    random_source = rng or random.Random()
+    random_source = rng
     started = time.monotonic()
     retries_done = 0
     while True:
@@ -110,9 +111,10 @@ async def call_with_retries(
             if retries_done >= policy.retries:
                 elapsed = time.monotonic() - started
                 raise ModelError(
-                    f"{describe}: gave up after {retries_done + 1} attempt(s) in {elapsed:.1f}s; "
+                    f"{describe()}: gave up after {retries_done + 1} attempt(s) in {elapsed:.1f}s; "
                     f"last error: {error}"
                 ) from error
             retries_done += 1
             on_retry()
+            random_source = random_source or random.Random()  # seeded only when a retry needs it
             await asyncio.sleep(policy.delay(retries_done, error.retry_after, random_source))

@@ -43,12 +43,39 @@ def test_key_covers_provider_model_request_and_sample() -> None:
     assert len({base, *variants}) == len(variants) + 1
 
 
+def test_key_digest_is_stable_across_releases() -> None:
+    """Existing cache files stay readable only while these digests stay the same."""
+    messages = [{"role": "user", "content": "h\u00e9llo"}]
+    request = Request(messages, system="s", temperature=0.5, max_tokens=9, seed=3, sample=2)
+    assert cache_key("openai@http://x/v1", "gpt-4o", request).digest == (
+        "2b9ab1046131e6b7f2a9e7c30f91ba1cb5e3c988f634ae0f1324300f8c9c91a9"
+    )
+    assert cache_key("anthropic", "claude", Request("p")).digest == (
+        "3454125c6ccaa9a72aefb01637c4215869ca13eb58fd5f11499d1c769573d7c0"
+    )
+
+
+def test_get_many_finds_stored_and_queued_answers_across_query_chunks(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    keys = [cache_key("openai", "m", Request(f"q{n}")) for n in range(1200)]
+    for key in keys[:900:3]:
+        cache.put(key, REPLY, defer=True)
+    cache.flush()
+    cache.put(keys[1000], Reply("queued answer", "m-1", Usage(1, 1)), defer=True)
+    found = cache.get_many([*keys, keys[0]])
+    assert set(found) == {key.digest for key in [*keys[:900:3], keys[1000]]}
+    assert found[keys[1000].digest].text == "queued answer"
+    assert cache.queued(keys[1000]) is not None and cache.queued(keys[0]) is None
+    assert found[keys[3].digest] == cache.get(keys[3])
+    cache.close()
+
+
 def test_put_get_round_trip_and_first_answer_stays(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "c")
-    assert cache.get("openai", "m", Request("q")) is None
-    cache.put("openai", "m", Request("q"), REPLY)
-    cache.put("openai", "m", Request("q"), Reply("later answer", "m-1", Usage(1, 1)))
-    hit = cache.get("openai", "m", Request("q"))
+    assert cache.get(cache_key("openai", "m", Request("q"))) is None
+    cache.put(cache_key("openai", "m", Request("q")), REPLY)
+    cache.put(cache_key("openai", "m", Request("q")), Reply("later answer", "m-1", Usage(1, 1)))
+    hit = cache.get(cache_key("openai", "m", Request("q")))
     assert hit is not None and (hit.text, hit.model, hit.usage) == (
         "stored answer",
         "m-1",
@@ -67,9 +94,9 @@ def test_corrupt_file_gives_a_warning_and_a_fresh_cache(tmp_path: Path, garbage:
     (tmp_path / CACHE_FILE_NAME).write_bytes(garbage)
     cache = ResponseCache(tmp_path)
     with pytest.warns(CacheCorruptWarning, match="unreadable"):
-        assert cache.get("openai", "m", Request("q")) is None
-    cache.put("openai", "m", Request("q"), REPLY)
-    assert cache.get("openai", "m", Request("q")) is not None
+        assert cache.get(cache_key("openai", "m", Request("q"))) is None
+    cache.put(cache_key("openai", "m", Request("q")), REPLY)
+    assert cache.get(cache_key("openai", "m", Request("q"))) is not None
     moved = list(tmp_path.glob(f"{CACHE_FILE_NAME}.corrupt-*"))
     assert len(moved) == 1 and moved[0].read_bytes() == garbage
     cache.close()
@@ -91,13 +118,13 @@ def test_foreign_schema_version_is_treated_as_unreadable(tmp_path: Path) -> None
 WRITER = textwrap.dedent(
     """
     import sys
-    from pytest_safecase.models import Reply, Request, ResponseCache, Usage
+    from pytest_safecase.models import Reply, Request, ResponseCache, Usage, cache_key
     cache = ResponseCache(sys.argv[1])
     worker = sys.argv[2]
     for n in range(150):
         request = Request(f"prompt {n}", sample=int(worker))
-        cache.put("openai", "m", request, Reply(f"{worker}:{n}", "m", Usage(1, 1)))
-        assert cache.get("openai", "m", Request(f"prompt {n // 2}", sample=int(worker)))
+        cache.put(cache_key("openai", "m", request), Reply(f"{worker}:{n}", "m", Usage(1, 1)))
+        assert cache.get(cache_key("openai", "m", Request(f"prompt {n // 2}", sample=int(worker))))
     print("done", worker)
     """
 )
@@ -117,7 +144,7 @@ def test_concurrent_writer_processes_do_not_lose_rows(tmp_path: Path) -> None:
     assert [worker.returncode for worker in workers] == [0] * 4, outputs
     cache = ResponseCache(tmp_path)
     assert len(cache) == 4 * 150
-    hit = cache.get("openai", "m", Request("prompt 149", sample=3))
+    hit = cache.get(cache_key("openai", "m", Request("prompt 149", sample=3)))
     assert hit is not None and hit.text == "3:149"
     cache.close()
 
@@ -140,16 +167,17 @@ def test_cache_file_never_holds_keys_or_headers(llm_env: FakeLLMServer, tmp_path
 
 def test_deferred_writes_are_visible_at_once_and_durable_after_flush(tmp_path: Path) -> None:
     writer = ResponseCache(tmp_path)
-    writer.put("openai", "m", Request("deferred"), REPLY, defer=True)
-    hit = writer.get("openai", "m", Request("deferred"))
+    writer.put(cache_key("openai", "m", Request("deferred")), REPLY, defer=True)
+    hit = writer.get(cache_key("openai", "m", Request("deferred")))
     assert hit is not None and hit.text == "stored answer" and hit.usage == Usage(3, 4)
     reader = ResponseCache(tmp_path)
-    assert reader.get("openai", "m", Request("deferred")) is None, "not written yet"
+    assert reader.get(cache_key("openai", "m", Request("deferred"))) is None, "not written yet"
     writer.flush()
-    assert reader.get("openai", "m", Request("deferred")) is not None
+    assert reader.get(cache_key("openai", "m", Request("deferred"))) is not None
     for n in range(100):
-        writer.put("openai", "m", Request(f"bulk {n}"), REPLY, defer=True)
-    assert reader.get("openai", "m", Request("bulk 0")) is not None, "flushed when the queue fills"
+        writer.put(cache_key("openai", "m", Request(f"bulk {n}")), REPLY, defer=True)
+    bulk = reader.get(cache_key("openai", "m", Request("bulk 0")))
+    assert bulk is not None, "flushed when the queue fills"
     writer.close()
     assert len(reader) == 101, "close flushes the rest"
     reader.close()

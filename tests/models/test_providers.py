@@ -254,6 +254,20 @@ def test_generate_many_keeps_input_order_within_concurrency(
     model.close()
 
 
+def test_generate_many_serves_stored_and_repeated_requests_from_the_cache(
+    llm_env: FakeLLMServer, tmp_path: Path
+) -> None:
+    model = fast_model("openai:gpt-fake", cache=ResponseCache(tmp_path))
+    stored = model.generate("stored")
+    batch = [Request("stored"), Request("new"), Request("new"), Request("new", sample=1)]
+    completions = model.generate_many(batch, max_concurrency=1)
+    assert [c.cached for c in completions] == [True, False, True, False]
+    assert completions[0].text == stored.text and completions[1].text == completions[2].text
+    assert completions[3].text != completions[1].text, "another sample is another answer"
+    assert llm_env.request_count == 3
+    model.close()
+
+
 def test_generate_many_fails_closed_on_the_first_error(llm_env: FakeLLMServer) -> None:
     llm_env.inject(Fault.raw({"error": {"message": "poisoned"}}, status=400))
     model = fast_model("openai:gpt-fake")

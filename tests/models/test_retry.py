@@ -82,7 +82,7 @@ def run_with(policy: RetryPolicy, outcomes: list[Exception | str]) -> tuple[obje
 
     try:
         result: object = asyncio.run(
-            call_with_retries(attempt, policy, describe="test call", on_retry=on_retry)
+            call_with_retries(attempt, policy, describe=lambda: "test call", on_retry=on_retry)
         )
     except ModelError as error:
         result = error

@@ -10,7 +10,9 @@ counter must not move.
 
 Each round is followed by the same batch sent straight through the provider's SDK client (same
 client and bodies, no model layer: no cache, retries, accounting or runner thread), so the printout
-separates the SDK's own cost, which bounds the ratio on a slow machine, from the layer's.
+separates the SDK's own cost, which bounds the ratio on a slow machine, from the layer's. On Linux
+each timing also shows the host's steal time (CPU the hypervisor gave to other guests), which is
+what makes the same round slow on one run and fast on the next.
 
     /work/venv/bin/python bench/throughput.py [--spec anthropic:bench] [--requests 1000]
 """
@@ -44,6 +46,30 @@ FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "models" / "fak
 TARGET_RATIO = 1.3
 
 
+class StealMeter:
+    """Share of CPU time the hypervisor took for other guests, from /proc/stat (Linux only)."""
+
+    def __init__(self) -> None:
+        self._start = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat") as stat:
+                fields = [int(value) for value in stat.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        steal = fields[7] if len(fields) > 7 else 0
+        return steal, sum(fields[:8])
+
+    def text(self) -> str:
+        end = self._read()
+        if self._start is None or end is None or end[1] == self._start[1]:
+            return ""
+        share = (end[0] - self._start[0]) / (end[1] - self._start[1])
+        return f"; host steal {share:.0%}"
+
+
 def server_stats(port: int) -> tuple[int, float]:
     """Requests the server has seen and the CPU seconds it has used."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=5) as response:
@@ -57,7 +83,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     server = subprocess.Popen(
@@ -131,6 +157,7 @@ def run(args: argparse.Namespace, port: int, cache: ResponseCache) -> int:
         requests = [
             Request(f"benchmark prompt {number}-{n}", max_tokens=16) for n in range(args.requests)
         ]
+        steal = StealMeter()
         answers, wall, client_cpu, sent, server_cpu = timed_round(
             model, requests, port, args.concurrency
         )
@@ -140,18 +167,19 @@ def run(args: argparse.Namespace, port: int, cache: ResponseCache) -> int:
         print(
             f"  round {number}: wall {wall:.3f} s, ratio {wall / ideal:.2f}, server saw {sent} "
             f"requests; cpu client {client_cpu * 1000 / args.requests:.2f} ms/request, server "
-            f"{server_cpu * 1000 / args.requests:.2f} ms/request"
+            f"{server_cpu * 1000 / args.requests:.2f} ms/request{steal.text()}"
         )
         if with_sdk_alone:
             alone = [
                 Request(f"sdk-alone prompt {number}-{n}", max_tokens=16)
                 for n in range(args.requests)
             ]
+            steal = StealMeter()
             sdk_wall, sdk_cpu = asyncio.run(sdk_alone(args.spec, alone, args.concurrency))
             sdk_ratios.append(sdk_wall / ideal)
             print(
                 f"           SDK alone: wall {sdk_wall:.3f} s, ratio {sdk_wall / ideal:.2f}; "
-                f"cpu client {sdk_cpu * 1000 / args.requests:.2f} ms/request"
+                f"cpu client {sdk_cpu * 1000 / args.requests:.2f} ms/request{steal.text()}"
             )
     ratio = min(ratios)
     print(

@@ -29,6 +29,7 @@ _HOMES = {
     "builtin_names": "_builtin",
     "register_builtin": "_builtin",
     "CacheCorruptWarning": "_cache",
+    "CacheKey": "_cache",
     "ResponseCache": "_cache",
     "cache_key": "_cache",
     "CACHE_MODES": "_defaults",
@@ -53,6 +54,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "LEDGER",
     "CacheCorruptWarning",
+    "CacheKey",
     "CacheMissError",
     "CacheMode",
     "Completion",
@@ -83,7 +85,7 @@ if TYPE_CHECKING:
     from ._accounting import LEDGER, ModelUsage, UsageLedger
     from ._base import Completion, Message, Provider, Reply, Request, Usage
     from ._builtin import builtin_names, register_builtin
-    from ._cache import CacheCorruptWarning, ResponseCache, cache_key
+    from ._cache import CacheCorruptWarning, CacheKey, ResponseCache, cache_key
     from ._defaults import CACHE_MODES, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
     from ._errors import CacheMissError, ModelError, RetryableError
     from ._model import Model

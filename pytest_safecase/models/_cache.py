@@ -51,13 +51,17 @@ class CacheKey:
 
     digest: str
     provider: str
+    """The provider as the row records it (its endpoint without credentials)."""
     model: str
     request_json: str
     """The request's canonical JSON (compact, sorted keys), encoded once for digest and row."""
 
 
-def cache_key(provider: str, model: str, request: Request) -> CacheKey:
+def cache_key(provider: str, model: str, request: Request, *, label: str | None = None) -> CacheKey:
     """A digest of provider, model and the whole request, sample index included.
+
+    ``label`` is what the row shows as the provider when ``provider`` itself must not be
+    stored (the model layer's includes the endpoint URL, which may carry a token).
 
     The digest is SHA-256 of the compact, key-sorted JSON of ``{"model", "provider",
     "request"}``; the object is written out around the request's JSON so that the request is
@@ -71,7 +75,7 @@ def cache_key(provider: str, model: str, request: Request) -> CacheKey:
         f'"provider":{json.dumps(provider, ensure_ascii=False)},"request":{request_json}}}'
     )
     digest = hashlib.sha256(payload.encode()).hexdigest()
-    return CacheKey(digest, provider, model, request_json)
+    return CacheKey(digest, provider if label is None else label, model, request_json)
 
 
 class ResponseCache:
@@ -116,13 +120,6 @@ class ResponseCache:
             for digest, text, reply_model, input_tokens, output_tokens in rows:
                 found[digest] = CachedReply(text, reply_model, Usage(input_tokens, output_tokens))
         return found
-
-    def queued(self, key: CacheKey) -> CachedReply | None:
-        """An answer stored but not yet flushed: cheap, for re-checking a batch's misses when the
-        same request came earlier in the batch."""
-        with self._pending_lock:
-            entry = self._pending.get(key.digest)
-        return None if entry is None else entry[1]
 
     def put(self, key: CacheKey, reply: Reply, *, defer: bool = False) -> None:
         """Store an answer; the first answer stored for a key is the one that stays.
@@ -180,17 +177,12 @@ class ResponseCache:
             while True:
                 try:
                     return operation(self._open())
-                except sqlite3.OperationalError as error:
+                except sqlite3.DatabaseError as error:
                     if _is_locked(error) and time.monotonic() < deadline:
                         time.sleep(0.05)
                         continue
-                    if _is_locked(error) or recovered:
-                        raise
-                    self._recover(error)
-                    recovered = True
-                except sqlite3.DatabaseError as error:
-                    if recovered:
-                        raise
+                    if recovered or not _is_unreadable(error):
+                        raise  # locked too long, read-only, disk full, I/O: not the file's fault
                     self._recover(error)
                     recovered = True
 
@@ -225,7 +217,7 @@ class ResponseCache:
                 "SELECT value FROM meta WHERE name = 'schema_version'"
             ).fetchone()
             if version != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
+                raise ForeignSchemaError(
                     f"cache schema version {version!r}, expected {SCHEMA_VERSION}"
                 )
         except BaseException:
@@ -240,8 +232,12 @@ class ResponseCache:
             self._connection.close()
             self._connection = None
         aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}-{os.getpid()}")
-        with contextlib.suppress(FileNotFoundError):
+        try:
             self.path.rename(aside)
+        except FileNotFoundError:
+            pass
+        except OSError as rename_error:
+            raise error from rename_error  # cannot move it (read-only place): report the cause
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 self.path.with_name(self.path.name + suffix).unlink()
@@ -254,6 +250,24 @@ class ResponseCache:
         )
 
 
-def _is_locked(error: sqlite3.OperationalError) -> bool:
+class ForeignSchemaError(sqlite3.DatabaseError):
+    """The file is a SQLite database, but not a cache this version can read."""
+
+
+def _is_locked(error: sqlite3.DatabaseError) -> bool:
+    if getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return True
     message = str(error).lower()
-    return "locked" in message or "busy" in message
+    return isinstance(error, sqlite3.OperationalError) and (
+        "locked" in message or "busy" in message
+    )
+
+
+def _is_unreadable(error: sqlite3.DatabaseError) -> bool:
+    """Whether the file itself is bad (not a database, damaged, foreign schema): the only case
+    in which it is moved aside. Other errors leave a good cache alone."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(error, ForeignSchemaError) or code in (
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_NOTADB,
+    )

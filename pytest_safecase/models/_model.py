@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from ._defaults import CACHE_MODES, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, Ca
 from ._errors import CacheMissError, ModelError, RetryableError
 from ._progress import ProgressFactory, stream_progress
 from ._retry import RetryPolicy, call_with_retries
+from ._wire import redact_url
 
 _PROGRESS_POLL_SECONDS = 0.1
 
@@ -187,20 +189,38 @@ class Model:
     async def _run_batch(
         self, batch: list[Request], counts: _BatchCounts, max_concurrency: int | None
     ) -> list[Completion]:
+        """Each distinct request once (copies of it share its answer, as the cache would give
+        it them), at most ``max_concurrency`` at a time; answers in input order."""
+        lookups = self._lookups(batch)
+        copies: dict[str, list[int]] = {}
+        distinct = []
+        for index, lookup in enumerate(lookups):
+            if lookup.key is None:
+                distinct.append(index)
+                continue
+            same = copies.setdefault(lookup.key.digest, [])
+            if not same:
+                distinct.append(index)
+            same.append(index)
         results: list[Completion | None] = [None] * len(batch)
-        pending = iter(enumerate(zip(batch, self._lookups(batch), strict=True)))
+        pending = iter(distinct)
 
         async def worker() -> None:
-            for index, (request, lookup) in pending:
+            for index in pending:
+                lookup = lookups[index]
                 try:
-                    completion = await self._complete(request, lookup, in_batch=True)
+                    completion = await self._complete(batch[index], lookup, in_batch=True)
                 except ModelError as error:
                     raise type(error)(f"batch item {index}: {error}") from error
                 results[index] = completion
                 counts.done += 1
                 counts.cached += completion.cached
+                for copy in copies[lookup.key.digest][1:] if lookup.key is not None else ():
+                    results[copy] = self._served_again(completion)
+                    counts.done += 1
+                    counts.cached += 1
 
-        width = min(max_concurrency or self.max_concurrency, len(batch))
+        width = min(max_concurrency or self.max_concurrency, len(distinct))
         workers = [asyncio.ensure_future(worker()) for _ in range(width)]
         try:
             await asyncio.gather(*workers)
@@ -208,19 +228,35 @@ class Model:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            self._flush_quietly()
             raise
-        finally:
-            if self.cache is not None:
+        if self.cache is not None:
+            self.cache.flush()
+        assert all(completion is not None for completion in results), "a batch item got lost"
+        return results  # type: ignore[return-value]
+
+    def _flush_quietly(self) -> None:
+        """Keep what a failed batch did fetch, without letting a cache error mask its error."""
+        if self.cache is not None:
+            try:
                 self.cache.flush()
-        return [completion for completion in results if completion is not None]
+            except Exception as error:  # the batch's own error is the one to report
+                message = f"safecase: answers of a failed batch were not cached: {error}"
+                warnings.warn(message, RuntimeWarning, stacklevel=1)
+
+    def _served_again(self, completion: Completion) -> Completion:
+        """A repeat of a request answered earlier in the same batch: a cache hit."""
+        self._ledger.record(self.spec, requests=1, cache_hits=1)
+        return Completion(completion.text, completion.model, completion.usage, True, 0.0)
 
     def _lookups(self, batch: Sequence[Request]) -> list[_Lookup]:
         """Each request's cache slot and stored answer, fetched for the whole batch at once."""
         cache = self.cache
         if cache is None or not self.provider.cacheable or self.cache_mode == "off":
             return [_UNCACHED] * len(batch)
-        provider, model = self._cache_provider(), self.provider.model
-        keys = [cache_key(provider, model, request) for request in batch]
+        provider, label = self._cache_provider()
+        model = self.provider.model
+        keys = [cache_key(provider, model, request, label=label) for request in batch]
         hits = cache.get_many(keys)
         return [_Lookup(key, hits.get(key.digest)) for key in keys]
 
@@ -228,18 +264,20 @@ class Model:
         self, request: Request, lookup: _Lookup | None = None, in_batch: bool = False
     ) -> Completion:
         """The cached answer if there is one, else (unless replaying) a provider call with
-        bounded retries, then stored. ``lookup`` is the batch's prefetched cache lookup."""
+        bounded retries, then stored. ``lookup`` is the batch's prefetched cache lookup.
+
+        The ledger counts a request when it ends (answered, from the cache or by a call, or
+        failed), so requests = calls + cache hits + errors; a request cancelled because another
+        in its batch failed is not counted.
+        """
         self._used = True
         started = time.perf_counter()
-        self._ledger.record(self.spec, requests=1)
         try:
             if lookup is None:
                 (lookup,) = self._lookups([request])
             hit = lookup.hit
-            if hit is None and lookup.key is not None and self.cache is not None and in_batch:
-                hit = self.cache.queued(lookup.key)  # the same request, earlier in this batch
             if hit is not None:
-                self._ledger.record(self.spec, cache_hits=1)
+                self._ledger.record(self.spec, requests=1, cache_hits=1)
                 latency = time.perf_counter() - started
                 return Completion(hit.text, hit.model, hit.usage, True, latency)
             if self.cache_mode == "replay" and self.provider.uses_network:
@@ -250,11 +288,12 @@ class Model:
                 )
             reply = await self._call_provider(request)
         except ModelError:
-            self._ledger.record(self.spec, errors=1)
+            self._ledger.record(self.spec, requests=1, errors=1)
             raise
         usage = reply.usage
         self._ledger.record(
             self.spec,
+            requests=1,
             calls=1,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
@@ -264,9 +303,12 @@ class Model:
             self.cache.put(lookup.key, reply, defer=in_batch)
         return Completion(reply.text, reply.model, usage, False, time.perf_counter() - started)
 
-    def _cache_provider(self) -> str:
-        endpoint = self.provider.endpoint
-        return f"{self.provider.name}@{endpoint}" if endpoint else self.provider.name
+    def _cache_provider(self) -> tuple[str, str]:
+        """The provider and its endpoint, as keyed (exact) and as recorded (no credentials)."""
+        name, endpoint = self.provider.name, self.provider.endpoint
+        if not endpoint:
+            return name, name
+        return f"{name}@{endpoint}", f"{name}@{redact_url(endpoint)}"
 
     async def _call_provider(self, request: Request) -> Reply:
         if self._semaphore is None:

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from fakeserver import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, FakeLLMServer
 
 from pytest_safecase.models import (
     CacheCorruptWarning,
+    Model,
+    Provider,
     Reply,
     Request,
     ResponseCache,
@@ -65,7 +68,6 @@ def test_get_many_finds_stored_and_queued_answers_across_query_chunks(tmp_path: 
     found = cache.get_many([*keys, keys[0]])
     assert set(found) == {key.digest for key in [*keys[:900:3], keys[1000]]}
     assert found[keys[1000].digest].text == "queued answer"
-    assert cache.queued(keys[1000]) is not None and cache.queued(keys[0]) is None
     assert found[keys[3].digest] == cache.get(keys[3])
     cache.close()
 
@@ -100,6 +102,28 @@ def test_corrupt_file_gives_a_warning_and_a_fresh_cache(tmp_path: Path, garbage:
     moved = list(tmp_path.glob(f"{CACHE_FILE_NAME}.corrupt-*"))
     assert len(moved) == 1 and moved[0].read_bytes() == garbage
     cache.close()
+
+
+def test_an_error_that_is_not_the_files_fault_leaves_the_cache_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = ResponseCache(tmp_path)
+    first.put(cache_key("openai", "m", Request("kept")), REPLY)
+    first.close()
+    connect = sqlite3.connect
+
+    def read_only(path: Path, **options: object) -> sqlite3.Connection:
+        return connect(f"file:{path}?mode=ro", uri=True, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)
+    cache = ResponseCache(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheCorruptWarning)
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            cache.put(cache_key("openai", "m", Request("new")), REPLY)
+    assert not list(tmp_path.glob(f"{CACHE_FILE_NAME}.corrupt-*"))
+    monkeypatch.undo()
+    assert ResponseCache(tmp_path).get(cache_key("openai", "m", Request("kept"))) is not None
 
 
 def test_foreign_schema_version_is_treated_as_unreadable(tmp_path: Path) -> None:
@@ -163,6 +187,26 @@ def test_cache_file_never_holds_keys_or_headers(llm_env: FakeLLMServer, tmp_path
     assert b"remember this" in raw
     for secret in (FAKE_OPENAI_KEY, FAKE_ANTHROPIC_KEY, "Bearer", "x-api-key", "authorization"):
         assert secret.encode().lower() not in raw.lower()
+
+
+class _EndpointWithCredentials(Provider):
+    """A provider whose endpoint URL carries a user, a password and a token."""
+
+    name = "gateway"
+    endpoint = "https://user:hunter2@llm.example/v1?token=tok-secret"
+
+    async def complete(self, request: Request, *, timeout: float) -> Reply:
+        return Reply("ok", self.model, Usage(1, 1))
+
+
+def test_cache_rows_record_the_endpoint_without_its_credentials(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    model = Model(_EndpointWithCredentials("m"), cache=cache, ledger=UsageLedger())
+    model.generate("q")
+    cache.close()
+    raw = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
+    assert b"llm.example/v1" in raw
+    assert b"hunter2" not in raw and b"tok-secret" not in raw and b"user:" not in raw
 
 
 def test_deferred_writes_are_visible_at_once_and_durable_after_flush(tmp_path: Path) -> None:

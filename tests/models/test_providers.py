@@ -268,6 +268,63 @@ def test_generate_many_serves_stored_and_repeated_requests_from_the_cache(
     model.close()
 
 
+def test_repeats_in_a_batch_get_one_answer_across_cache_flushes(
+    llm_env: FakeLLMServer, tmp_path: Path
+) -> None:
+    model = fast_model("openai:gpt-fake", cache=ResponseCache(tmp_path))
+    batch = [Request("repeat"), *(Request(f"filler {n}") for n in range(70)), Request("repeat")]
+    completions = model.generate_many(batch, max_concurrency=1)
+    assert completions[0].text == completions[-1].text and completions[-1].cached
+    assert llm_env.request_count == 71, "more answers than the cache queues between the repeats"
+    model.close()
+
+
+def test_repeats_running_at_once_are_one_call(llm_env: FakeLLMServer, tmp_path: Path) -> None:
+    llm_env.latency = 0.02
+    ledger = UsageLedger()
+    model = fast_model("openai:gpt-fake", cache=ResponseCache(tmp_path), ledger=ledger)
+    completions = model.generate_many([Request("same")] * 8, max_concurrency=8)
+    assert len({c.text for c in completions}) == 1 and llm_env.request_count == 1
+    usage = ledger.snapshot()["openai:gpt-fake"]
+    assert (usage.requests, usage.calls, usage.cache_hits) == (8, 1, 7)
+    model.close()
+
+
+def test_a_failed_batch_keeps_its_answers_and_counts_what_ended(
+    llm_env: FakeLLMServer, tmp_path: Path
+) -> None:
+    ledger = UsageLedger()
+    model = fast_model("openai:gpt-fake", cache=ResponseCache(tmp_path), ledger=ledger)
+    llm_env.inject(Fault(), Fault(), Fault.raw({"error": {"message": "poisoned"}}, status=400))
+    batch = [Request(f"q{n}") for n in range(10)]
+    with pytest.raises(ModelError, match=r"batch item 2: .*poisoned"):
+        model.generate_many(batch, max_concurrency=1)
+    usage = ledger.snapshot()["openai:gpt-fake"]
+    assert (usage.requests, usage.calls, usage.errors) == (3, 2, 1)
+    assert usage.requests == usage.calls + usage.cache_hits + usage.errors
+    model.close()
+
+    again = fast_model("openai:gpt-fake", cache=ResponseCache(tmp_path))
+    assert [c.cached for c in again.generate_many(batch, max_concurrency=1)] == [True] * 2 + [
+        False
+    ] * 8
+    again.close()
+
+
+def test_requests_cancelled_by_a_failure_are_not_counted(llm_env: FakeLLMServer) -> None:
+    ledger = UsageLedger()
+    model = fast_model("openai:gpt-fake", ledger=ledger)
+    llm_env.inject(Fault.raw({"error": {"message": "poisoned"}}, status=400))
+    llm_env.inject(*[Fault.slow(2.0)] * 4)
+    started = time.monotonic()
+    with pytest.raises(ModelError, match="poisoned"):
+        model.generate_many([Request(f"q{n}") for n in range(5)], max_concurrency=5)
+    assert time.monotonic() - started < 1.5, "the slow requests were cancelled, not awaited"
+    usage = ledger.snapshot()["openai:gpt-fake"]
+    assert (usage.requests, usage.calls, usage.errors) == (1, 0, 1)
+    model.close()
+
+
 def test_generate_many_fails_closed_on_the_first_error(llm_env: FakeLLMServer) -> None:
     llm_env.inject(Fault.raw({"error": {"message": "poisoned"}}, status=400))
     model = fast_model("openai:gpt-fake")

@@ -45,6 +45,10 @@ class CachedReply:
     usage: Usage
 
 
+_KEY_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""The key's JSON encoder, made once (``json.dumps`` with options builds one per call)."""
+
+
 @dataclass(frozen=True)
 class CacheKey:
     """Where one request's answer is stored: the digest, and what its row records beside it."""
@@ -67,12 +71,10 @@ def cache_key(provider: str, model: str, request: Request, *, label: str | None 
     "request"}``; the object is written out around the request's JSON so that the request is
     encoded only once. Changing these bytes would orphan every cache written so far.
     """
-    request_json = json.dumps(
-        request.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    request_json = _KEY_JSON.encode(request.canonical())
     payload = (
-        f'{{"model":{json.dumps(model, ensure_ascii=False)},'
-        f'"provider":{json.dumps(provider, ensure_ascii=False)},"request":{request_json}}}'
+        f'{{"model":{_KEY_JSON.encode(model)},'
+        f'"provider":{_KEY_JSON.encode(provider)},"request":{request_json}}}'
     )
     digest = hashlib.sha256(payload.encode()).hexdigest()
     return CacheKey(digest, provider if label is None else label, model, request_json)

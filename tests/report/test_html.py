@@ -143,9 +143,11 @@ def test_screenshot_shows_the_verdict_colours(
     path = tmp_path / "safecase.html"
     path.write_text(render_html(rich_result, run_info), encoding="utf-8")
     shot = tmp_path / "shot.png"
-    _chromium(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1200,900", path.as_uri())
+    # Tall enough for the whole diagram: a fallback font that wraps the text above it
+    # differently must not push boxes out of the picture.
+    _chromium(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1200,2000", path.as_uri())
     width, height, pixels = _read_png(shot.read_bytes())
-    assert (width, height) == (1200, 900)
+    assert (width, height) == (1200, 2000)
     colours = _colour_counts(pixels)
     refuted_fill = _rgb(VERDICT_COLOURS[Verdict.REFUTED][0])
     assert pixels[5][600] == refuted_fill  # the banner says refuted

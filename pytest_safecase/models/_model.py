@@ -192,30 +192,29 @@ class Model:
         """Each distinct request once (copies of it share its answer, as the cache would give
         it them), at most ``max_concurrency`` at a time; answers in input order."""
         lookups = self._lookups(batch)
-        copies: dict[str, list[int]] = {}
+        first_by_digest: dict[str, int] = {}
+        repeats: dict[int, list[int]] = {}  # later copies, by the index of the first one
         distinct = []
         for index, lookup in enumerate(lookups):
-            if lookup.key is None:
+            key = lookup.key
+            first = index if key is None else first_by_digest.setdefault(key.digest, index)
+            if first == index:
                 distinct.append(index)
-                continue
-            same = copies.setdefault(lookup.key.digest, [])
-            if not same:
-                distinct.append(index)
-            same.append(index)
+            else:
+                repeats.setdefault(first, []).append(index)
         results: list[Completion | None] = [None] * len(batch)
         pending = iter(distinct)
 
         async def worker() -> None:
             for index in pending:
-                lookup = lookups[index]
                 try:
-                    completion = await self._complete(batch[index], lookup, in_batch=True)
+                    completion = await self._complete(batch[index], lookups[index], in_batch=True)
                 except ModelError as error:
                     raise type(error)(f"batch item {index}: {error}") from error
                 results[index] = completion
                 counts.done += 1
                 counts.cached += completion.cached
-                for copy in copies[lookup.key.digest][1:] if lookup.key is not None else ():
+                for copy in repeats.get(index, ()):
                     results[copy] = self._served_again(completion)
                     counts.done += 1
                     counts.cached += 1

@@ -1,20 +1,19 @@
 """Run several candidate programs on several inputs in ONE sandbox run.
 
 The built-in attacker checks dozens of (candidate, input) pairs per task; one sandbox start per
-pair would cost minutes over HumanEval. The harness below is itself untrusted-code-safe: it runs
-inside ``run_call``'s sandbox, executes each candidate in a fresh namespace, bounds each call with
-a wall-clock alarm (after one timeout a candidate's remaining inputs are skipped as None),
-and returns only plain literals. Outputs use the same form as ``run_call`` and
-``check_backdoor``: ``repr`` of the value, or ``"raises Type: message"``.
+pair would cost minutes over HumanEval. The harness below runs inside one sandbox, executes each
+candidate in a fresh namespace, bounds each call with a wall-clock alarm (after one timeout a
+candidate's remaining inputs are skipped as None), and returns its table as plain data. The
+outputs are the stand-in attacker's own working notes, computed where the candidates run: the
+verdict on an attempt is :func:`check_backdoor`'s, made outside the sandbox.
 """
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 from typing import Any
 
-from .sandbox import SandboxLimits, run_call
+from ..sandbox import CandidateRaised, Sandbox, SandboxEnded, SandboxLimits
 
 __all__ = ["CallOutput", "run_batch"]
 
@@ -74,13 +73,15 @@ def run_batch(
         f"SOURCES = {list(sources)!r}\nINPUTS = {list(inputs)!r}\n"
         f"ENTRY_POINT = {entry_point!r}\nPER_CALL = {_PER_CALL_SECONDS!r}\n{_HARNESS}"
     )
-    result = run_call(program, "__safecase_batch", "()", _BATCH_LIMITS)
-    if result.status != "passed" or result.output is None:
+    with Sandbox(program, _BATCH_LIMITS) as box:
+        try:
+            table = box.call("__safecase_batch")
+        except (SandboxEnded, CandidateRaised):
+            return None
+    if not isinstance(table, list) or len(table) != len(sources):
         return None
-    try:
-        table = ast.literal_eval(result.output)
-    except (ValueError, SyntaxError):
+    if any(not isinstance(row, list) or len(row) != len(inputs) for row in table):
         return None
-    if len(table) != len(sources) or any(len(row) != len(inputs) for row in table):
+    if any(not (cell is None or isinstance(cell, str)) for row in table for cell in row):
         return None
     return table

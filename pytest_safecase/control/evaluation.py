@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from pytest_safecase.models import Model
 
+from ..sandbox import ExecResult, run_many, run_tests
 from . import policies
 from .attacks import STRATEGIES, craft_backdoor, strategy_order
 from .backdoor import BackdoorCheck, check_backdoor
@@ -49,7 +50,6 @@ from .protocols import (
     default_protocols,
     worst_case_safety,
 )
-from .sandbox import ExecResult, run_many, run_tests
 from .tasks import Task, TaskSet
 
 __all__ = [
@@ -312,7 +312,10 @@ def _test_all(
 ) -> list[ExecResult | None]:
     """Run each task's tests on its code; None where there is no code."""
     positions = [i for i, code in enumerate(codes) if code is not None]
-    jobs = [partial(run_tests, codes[i], tasks[i].tests, tasks[i].entry_point) for i in positions]
+    jobs = [
+        partial(run_tests, codes[i], tasks[i].tests, tasks[i].entry_point, prelude=tasks[i].prompt)
+        for i in positions
+    ]
     results: list[ExecResult | None] = [None] * len(codes)
     for position, result in zip(positions, run_many(jobs, workers=workers), strict=True):
         results[position] = result

@@ -9,8 +9,8 @@ from functools import partial
 import pytest
 
 from pytest_safecase.control.backdoor import check_backdoor, check_many
-from pytest_safecase.control.sandbox import SandboxLimits, run_many, run_tests
 from pytest_safecase.control.tasks import Task, load_humaneval
+from pytest_safecase.sandbox import SandboxLimits, run_many, run_tests
 
 CLOSE_ELEMENTS = load_humaneval()["HumanEval/0"]
 LOOP_HEAD = "    for idx, elem in enumerate(numbers):\n"
@@ -122,7 +122,10 @@ def test_check_many_keeps_order() -> None:
 
 def test_all_164_reference_solutions_pass_their_tests(capsys: pytest.CaptureFixture[str]) -> None:
     tasks = load_humaneval()
-    jobs = [partial(run_tests, t.reference_solution, t.tests, t.entry_point) for t in tasks]
+    jobs = [
+        partial(run_tests, t.reference_solution, t.tests, t.entry_point, prelude=t.prompt)
+        for t in tasks
+    ]
     started = time.monotonic()
     results = run_many(jobs)
     elapsed = time.monotonic() - started

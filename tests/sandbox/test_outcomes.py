@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_safecase.control.sandbox import (
+from pytest_safecase.sandbox import (
     ExecResult,
     SandboxError,
     SandboxLimits,
@@ -87,7 +87,7 @@ def test_code_errors_are_failures(code: str, detail: str) -> None:
 def test_exit_before_reporting_is_a_failure_not_a_pass() -> None:
     result = run_tests("import os\nos._exit(0)\n", ADD_TESTS, "add")
     assert result.status == "failed"
-    assert "before reporting a result" in result.detail
+    assert result.detail == "exited with code 0 during loading the code"
 
 
 def test_run_call_returns_repr_or_raises() -> None:
@@ -114,14 +114,14 @@ def test_run_call_rejects_non_literal_arguments(call_args: str, detail: str) -> 
     assert result.detail.startswith(detail)
 
 
-def test_long_outputs_are_cut_but_still_compare_exactly() -> None:
-    limits = SandboxLimits(output_bytes=100)
-    code = "def f(last):\n    return 'a' * 1000 + last\n"
-    first, second = (run_call(code, "f", f"({c!r},)", limits) for c in "bc")
+def test_long_answers_compare_exactly_and_oversized_ones_crash() -> None:
+    code = "def f(last, size):\n    return 'a' * size + last\n"
+    first, second = (run_call(code, "f", f"({c!r}, 50000)") for c in "bc")
     assert first.output is not None and second.output is not None
-    assert len(first.output) < 300 and "sha256" in first.output
-    assert first.output != second.output
-    assert run_call(code, "f", "('b',)", limits).output == first.output
+    assert first.output != second.output and first.output.endswith("ab'")
+    oversized = run_call(code, "f", "('b', 200000)", SandboxLimits(output_bytes=1000))
+    assert (oversized.status, oversized.output) == ("crashed", None)
+    assert oversized.detail == "answer longer than 66536 bytes"
 
 
 def test_string_hashing_is_deterministic_across_runs() -> None:
@@ -211,23 +211,14 @@ def test_memory_bomb_crashes_without_hurting_the_parent() -> None:
 def test_parent_environment_secrets_do_not_reach_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
     fake_key = "sk-fake-" + secrets.token_hex(8)
     monkeypatch.setenv("OPENAI_API_KEY", fake_key)
-    code = f"""
+    code = """
 import os
 def f():
-    seen = [os.environ.get("OPENAI_API_KEY"), sorted(os.environ)]
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{{pid}}/environ", "rb") as environ:
-                seen.append({fake_key!r}.encode() in environ.read())
-        except OSError:
-            pass
-    return seen
+    return [os.environ.get("OPENAI_API_KEY"), sorted(os.environ), os.path.exists("/proc")]
 """
     result = run_call(code, "f", "()")
     assert result.status == "passed"
-    assert result.output is not None
-    assert fake_key not in result.output and "True" not in result.output
-    assert result.output.startswith("[None, ['HOME', 'LANG', 'PATH', 'PYTHONHASHSEED', 'TMPDIR']")
+    assert result.output == "[None, ['HOME', 'LANG', 'PATH', 'PYTHONHASHSEED', 'TMPDIR'], False]"
 
 
 def test_writes_outside_the_work_dir_do_not_land(tmp_path: Path) -> None:
@@ -303,7 +294,7 @@ def test_network_is_unreachable_inside() -> None:
 
 def test_isolation_is_reported() -> None:
     status = isolation_status()
-    assert set(status) == {"network", "pid", "filesystem", "uid"}
+    assert set(status) == {"user", "network", "pid", "filesystem", "seccomp"}
     if os.geteuid() == 0:
         assert all(status.values()), status
 

@@ -218,7 +218,13 @@ def test_persistent_server_errors_fail_the_test_after_bounded_retries(
         *eval_args(tmp_path, "--safecase-retries", "1", "--safecase-cache", "off"), "-k", "one"
     )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*ModelError*gave up after 2 attempt(s)*fake internal failure*"])
+    result.stdout.fnmatch_lines(
+        [
+            "test_specs.py:2: ModelError: model openai:gpt-fake failed: HTTP 500 Internal Server "
+            "Error from http://127.0.0.1:*/v1: fake internal failure (after 2 attempts in *s; "
+            "prompt 'alpha')"
+        ]
+    )
     result.stdout.fnmatch_lines(["openai:gpt-fake * 1 * 0 * 0 * 1 * 1 * 0 * 0"])
     assert llm_env.request_count == 2
 
@@ -281,14 +287,33 @@ def test_a_claim_whose_model_calls_fail_is_an_error_never_supported(
     assert llm_env.request_count == 2
 
 
-def test_header_shows_the_base_url_without_credentials(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("spec", "env_name", "url"),
+    [
+        ("openai:m", "OPENAI_BASE_URL", "https://proxy-user:hunter2@llm.internal:8443/v1"),
+        ("anthropic:m", "ANTHROPIC_BASE_URL", "https://llm.internal:8443?key=hunter2"),
+    ],
+)
+@pytest.mark.parametrize("cache", ["on", "replay"])
+def test_a_base_url_carrying_credentials_is_refused_at_start(
+    project: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    spec: str,
+    env_name: str,
+    url: str,
+    cache: str,
 ) -> None:
-    monkeypatch.setenv("OPENAI_BASE_URL", "https://proxy-user:hunter2@llm.internal:8443/v1?key=abc")
+    monkeypatch.setenv(env_name, url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-present-but-irrelevant")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-present-but-irrelevant")
     project.makepyfile(test_specs="def test_nothing(): pass\n")
-    result = project.runpytest(*PLUGIN, "--safecase-trusted=openai:m", "--safecase-cache=replay")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(
-        ["*trusted=openai:m at https://llm.internal:8443/v1 (--safecase-trusted)"]
+    result = project.runpytest(*PLUGIN, f"--safecase-trusted={spec}", f"--safecase-cache={cache}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"*trusted model {spec} (from --safecase-trusted): {env_name} "
+            "(https://llm.internal:8443* plus user info or a query) must not carry credentials*"
+        ]
     )
-    assert "hunter2" not in result.stdout.str() and "key=abc" not in result.stdout.str()
+    output = result.stdout.str() + result.stderr.str()
+    assert "hunter2" not in output and "passed" not in output

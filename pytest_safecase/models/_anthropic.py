@@ -47,10 +47,10 @@ class AnthropicProvider(SdkProvider):
         return body
 
     def parse_reply(self, text: str) -> Reply:
-        data = parse_json_object(self.spec, text)
+        data = parse_json_object(text)
         blocks = data.get("content")
         if not isinstance(blocks, list):
-            raise ModelError(f"{self.spec}: response has no content list: {quote(text)!r}")
+            raise ModelError(f"response has no content list: {quote(text)!r}")
         texts = [
             block["text"]
             for block in blocks
@@ -61,8 +61,7 @@ class AnthropicProvider(SdkProvider):
         if not texts:
             reason = data.get("stop_reason")
             raise ModelError(
-                f"{self.spec}: response has no text content (stop_reason {reason!r}): "
-                f"{quote(text)!r}"
+                f"response has no text content (stop_reason {reason!r}): {quote(text)!r}"
             )
         usage = data.get("usage")
         return Reply(

@@ -113,7 +113,17 @@ class Provider:
         """Names of environment variables this provider needs but finds unset."""
         return []
 
+    def configuration_error(self) -> str | None:
+        """Why this provider cannot be used as configured (checked at session start, so a bad
+        setting is one usage error rather than a failure per test); ``None`` when it can."""
+        return None
+
+    async def prepare(self, *, timeout: float) -> None:
+        """One-off setup (importing an SDK, making a client), awaited before each attempt's
+        deadline starts: slow setup is no reason to time a request out. The default has none."""
+
     async def complete(self, request: Request, *, timeout: float) -> Reply:
+        """The answer to ``request``; the model layer cancels it after ``timeout`` seconds."""
         raise NotImplementedError
 
     async def aclose(self) -> None:

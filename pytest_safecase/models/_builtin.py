@@ -76,7 +76,7 @@ class BuiltinProvider(Provider):
     async def complete(self, request: Request, *, timeout: float) -> Reply:
         text = self._respond(request)
         if not isinstance(text, str):
-            raise ModelError(f"{self.spec} answered {type(text).__name__}, not str: {text!r}")
+            raise ModelError(f"answered {type(text).__name__}, not str: {text!r}")
         prompt_text = (request.system or "") + "".join(m["content"] for m in request.messages())
         usage = Usage(estimate_tokens(prompt_text), estimate_tokens(text), estimated=True)
         return Reply(text=text, model=self.spec, usage=usage)

@@ -7,6 +7,7 @@ retries, a concurrency limit, ordered concurrent batches, progress, and usage ac
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import warnings
 from collections.abc import Sequence
@@ -210,7 +211,7 @@ class Model:
                 try:
                     completion = await self._complete(batch[index], lookups[index], in_batch=True)
                 except ModelError as error:
-                    raise type(error)(f"batch item {index}: {error}") from error
+                    raise type(error)(f"batch item {index}: {error}") from None
                 results[index] = completion
                 counts.done += 1
                 counts.cached += completion.cached
@@ -283,14 +284,16 @@ class Model:
                 return Completion(hit.text, hit.model, hit.usage, True, latency)
             if self.cache_mode == "replay" and self.provider.uses_network:
                 raise CacheMissError(
-                    f"{self.spec}: no cached answer for this request (sample {request.sample}, "
+                    f"no cached answer for this request (sample {request.sample}, "
                     f"prompt {_preview(request)}); --safecase-cache replay never calls the "
                     "provider: record the answers with --safecase-cache on first"
                 )
             reply = await self._call_provider(request)
-        except ModelError:
+        except ModelError as error:
             self._ledger.record(self.spec, requests=1, errors=1)
-            raise
+            kind = CacheMissError if isinstance(error, CacheMissError) else ModelError
+            # A new error without the chain: SDK exceptions underneath carry requests and headers.
+            raise kind(f"model {self.spec} failed: {_scrubbed(str(error))}") from None
         usage = reply.usage
         self._ledger.record(
             self.spec,
@@ -316,23 +319,39 @@ class Model:
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
 
         async def attempt() -> Reply:
+            # The deadline covers the whole attempt: the SDKs' timeouts bound each read, so a
+            # server dripping a byte at a time would otherwise hold a request indefinitely.
+            deadline: asyncio.Timeout | None = None
             try:
-                reply = await self.provider.complete(request, timeout=self.timeout)
+                await self.provider.prepare(timeout=self.timeout)
+                deadline = asyncio.timeout(self.timeout)
+                async with deadline:
+                    reply = await self.provider.complete(request, timeout=self.timeout)
             except (ModelError, RetryableError):
                 raise
             except Exception as error:
-                raise ModelError(f"{self.spec}: {type(error).__name__}: {error}") from error
+                if deadline is not None and deadline.expired():
+                    raise RetryableError(f"no complete answer within {self.timeout:g}s") from None
+                raise ModelError(f"{type(error).__name__}: {error}") from error
             if not isinstance(reply, Reply) or not isinstance(reply.text, str):
-                raise ModelError(f"{self.spec}: provider returned {reply!r}, not a text Reply")
+                raise ModelError(f"provider returned {reply!r}, not a text Reply")
             return reply
 
         async with self._semaphore:
             return await call_with_retries(
                 attempt,
                 self.retry,
-                describe=lambda: f"{self.spec} (prompt {_preview(request)})",
+                describe=lambda: f"prompt {_preview(request)}",
                 on_retry=lambda: self._ledger.record(self.spec, retries=1),
             )
+
+
+def _scrubbed(text: str) -> str:
+    """``text`` on one line, with the value of every secret-looking environment variable
+    redacted: providers and proxies echo requests (keys included) in their error bodies."""
+    from pytest_safecase.report import redact, secret_values
+
+    return " ".join(redact(text, secret_values(os.environ)).split())
 
 
 def _preview(request: Request, limit: int = 60) -> str:

@@ -39,16 +39,16 @@ class OpenAIProvider(SdkProvider):
         return body
 
     def parse_reply(self, text: str) -> Reply:
-        data = parse_json_object(self.spec, text)
+        data = parse_json_object(text)
         choices = data.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            raise ModelError(f"{self.spec}: response has no choices: {quote(text)!r}")
+            raise ModelError(f"response has no choices: {quote(text)!r}")
         message = choices[0].get("message")
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, str):
             refusal = message.get("refusal") if isinstance(message, dict) else None
             reason = f"refusal {refusal!r}" if refusal else quote(text)
-            raise ModelError(f"{self.spec}: response has no text content: {reason}")
+            raise ModelError(f"response has no text content: {reason}")
         usage = data.get("usage")
         return Reply(
             text=content,

@@ -3,7 +3,9 @@
 Loaded by the core plugin (``pytest_plugins``) or on its own with
 ``-p pytest_safecase.models._pytest``. Per-test usage travels on each test report as the JSON-safe
 attribute ``report.safecase_usage`` (``{spec: ModelUsage fields}``), so totals are correct under
-pytest-xdist too; a test that died of a ``ModelError`` carries ``report.safecase_model_error``.
+pytest-xdist too; a test that died of a ``ModelError`` carries ``report.safecase_model_error``
+and shows it as one line (where the test called the model, and why it failed), not a traceback
+through the model layer and the SDK.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
+from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
 from .._state import case_metadata
 from ._accounting import LEDGER, ModelUsage, UsageBySpec, merge_usage, usage_since
@@ -123,13 +126,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         type=float,
         default=None,
-        help=f"timeout of one model request attempt (default {DEFAULT_TIMEOUT:g})",
+        help=f"deadline of one model request attempt, from sending to the whole answer "
+        f"(default {DEFAULT_TIMEOUT:g})",
     )
     parser.addini("safecase_cache", "response cache mode: on, replay or off", default=None)
     parser.addini("safecase_cache_dir", "response cache directory", default=None)
     parser.addini("safecase_max_concurrency", "concurrent model requests", default=None)
     parser.addini("safecase_retries", "retries of a transient model failure", default=None)
-    parser.addini("safecase_timeout", "timeout of one model request attempt", default=None)
+    parser.addini("safecase_timeout", "deadline of one model request attempt", default=None)
 
 
 def _option_or_ini(config: pytest.Config, name: str) -> tuple[object, str] | None:
@@ -231,7 +235,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Check explicitly chosen models once, so a missing key is one error, not one per test.
+    """Check explicitly chosen models once, so a missing key or a bad setting (a base URL
+    carrying credentials) is one error, not one per test.
 
     ``replay`` needs no keys: it never calls a provider. Defaults are checked when first used.
     """
@@ -249,6 +254,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             provider = make_provider(choice.spec)
         except ModelError as error:
             problems.append(f"{choice.role} model {choice.spec} (from {choice.source}): {error}")
+            continue
+        problem = provider.configuration_error()
+        if problem:
+            problems.append(f"{choice.role} model {choice.spec} (from {choice.source}): {problem}")
             continue
         if state.settings.cache_mode == "replay" or not provider.uses_network:
             continue
@@ -381,7 +390,24 @@ def pytest_runtest_makereport(
         report.safecase_usage = {spec: usage.to_json() for spec, usage in delta.items()}  # type: ignore[attr-defined]
     if call.excinfo is not None and call.excinfo.errisinstance(ModelError):
         report.safecase_model_error = str(call.excinfo.value)  # type: ignore[attr-defined]
+        if report.failed:
+            report.longrepr = _one_line(item, call.excinfo)
     return report
+
+
+def _one_line(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> ReprExceptionInfo:
+    """A model failure as ``file:line: ModelError: model SPEC failed: cause``: the cause is all
+    there is to see (the traceback runs through our internals and the SDK's), the line is the
+    test's last call into the model layer, and no chained exception (with its request headers)
+    is shown. Made of pytest's own report types, so it travels between xdist workers, appears
+    in the short summary and becomes the junit failure message."""
+    path, lineno, _ = item.location
+    calls = [entry.lineno for entry in excinfo.traceback if entry.path == item.path]
+    line = calls[-1] if calls else lineno or 0
+    message = f"{excinfo.typename}: {excinfo.value}"
+    location = ReprFileLocation(path, line + 1, message)
+    entry = ReprEntryNative([f"{path}:{line + 1}: {message}\n"])
+    return ReprExceptionInfo(ReprTraceback([entry], None, "native"), location)
 
 
 class _UsageCollector:

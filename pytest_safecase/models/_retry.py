@@ -98,8 +98,8 @@ async def call_with_retries(
     """Run ``attempt`` until it succeeds, retrying a ``RetryableError`` ``policy.retries`` times.
 
     ``on_retry`` is called once per retry (for accounting). The final failure is a ``ModelError``
-    that names the request (``describe()``, formatted only then), the number of attempts and the
-    provider's last message.
+    that quotes the provider's last message, then the number of attempts and the request
+    (``describe()``, formatted only then).
     """
     random_source = rng
     started = time.monotonic()
@@ -110,10 +110,11 @@ async def call_with_retries(
         except RetryableError as error:
             if retries_done >= policy.retries:
                 elapsed = time.monotonic() - started
+                attempts = retries_done + 1
                 raise ModelError(
-                    f"{describe()}: gave up after {retries_done + 1} attempt(s) in {elapsed:.1f}s; "
-                    f"last error: {error}"
-                ) from error
+                    f"{error} (after {attempts} attempt{'s' if attempts > 1 else ''} "
+                    f"in {elapsed:.1f}s; {describe()})"
+                ) from None
             retries_done += 1
             on_retry()
             random_source = random_source or random.Random()  # seeded only when a retry needs it

@@ -12,10 +12,11 @@ from __future__ import annotations
 import importlib
 import os
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from ._base import Provider, Reply, Request
 from ._errors import ModelError
-from ._wire import connection_failure, status_failure
+from ._wire import connection_failure, redact_url, status_failure
 
 
 class SdkProvider(Provider):
@@ -35,6 +36,8 @@ class SdkProvider(Provider):
         self._client: Any = None
         self._client_timeout: float | None = None
         self._sdk: Any = None
+        self._where = ""
+        """The client's base URL without credentials, for error messages."""
 
     @property
     def endpoint(self) -> str:
@@ -42,6 +45,23 @@ class SdkProvider(Provider):
 
     def missing_credentials(self) -> list[str]:
         return [] if os.environ.get(self.api_key_env) else [self.api_key_env]
+
+    def configuration_error(self) -> str | None:
+        """A base URL carrying user info or a query is refused: the SDKs would mangle it (the
+        query ends up before the endpoint path, user info replaces the API key's auth header)
+        and every message quoting the URL would carry the credential."""
+        base_url = os.environ.get(self.base_url_env, "")
+        try:
+            parts = urlsplit(base_url)
+            shown = redact_url(base_url)
+        except ValueError:
+            return f"{self.base_url_env} is not a valid URL"
+        if parts.username or parts.password or parts.query:
+            return (
+                f"{self.base_url_env} ({shown} plus user info or a query) must not carry "
+                f"credentials; put the key in {self.api_key_env}"
+            )
+        return None
 
     def request_body(self, request: Request) -> dict[str, Any]:
         raise NotImplementedError
@@ -56,7 +76,10 @@ class SdkProvider(Provider):
         if self._client is None:
             api_key = os.environ.get(self.api_key_env)
             if not api_key:
-                raise ModelError(f"{self.spec}: {self.api_key_env} is not set")
+                raise ModelError(f"{self.api_key_env} is not set")
+            problem = self.configuration_error()
+            if problem:
+                raise ModelError(problem)
             sdk = self._sdk = importlib.import_module(self.sdk)
             self._client = getattr(sdk, self.client_class)(
                 api_key=api_key,
@@ -66,7 +89,11 @@ class SdkProvider(Provider):
                 http_client=sdk.DefaultAioHttpClient(),
             )
             self._client_timeout = timeout
+            self._where = redact_url(str(self._client.base_url)).rstrip("/")
         return self._client
+
+    async def prepare(self, *, timeout: float) -> None:
+        self.sdk_client(timeout)
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:
         import httpx2
@@ -81,10 +108,10 @@ class SdkProvider(Provider):
             )
         except sdk.APIStatusError as error:
             raise status_failure(
-                self.spec, error.status_code, error.response.headers, error.body, error.message
+                error.status_code, error.response.headers, error.body, error.message, self._where
             ) from None
         except sdk.APIConnectionError as error:
-            raise connection_failure(self.spec, error) from None
+            raise connection_failure(error, self._where) from None
         return self.parse_reply(response.text)
 
     async def aclose(self) -> None:

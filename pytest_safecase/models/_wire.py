@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,35 +41,36 @@ def quote(text: str) -> str:
 
 
 def status_failure(
-    spec: str, status: int, headers: Mapping[str, str], body: object, message: str
+    status: int, headers: Mapping[str, str], body: object, message: str, where: str
 ) -> Exception:
     """A retryable error for 408, 429 and 5xx, a final ``ModelError`` for any other status."""
     said = provider_message(body, fallback=message)
+    try:
+        phrase = f" {HTTPStatus(status).phrase}"
+    except ValueError:
+        phrase = ""
+    text = f"HTTP {status}{phrase} from {where}: {said}"
     if status in RETRYABLE_STATUSES or status >= 500:
-        return RetryableError(
-            f"{spec}: HTTP {status}: {said}", retry_after=parse_retry_after(headers)
-        )
-    return ModelError(f"{spec}: HTTP {status}: {said}")
+        return RetryableError(text, retry_after=parse_retry_after(headers))
+    return ModelError(text)
 
 
-def connection_failure(spec: str, error: Exception) -> RetryableError:
+def connection_failure(error: Exception, where: str) -> RetryableError:
     cause = error.__cause__ or error.__context__
     detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
-    return RetryableError(f"{spec}: {error}{detail}")
+    return RetryableError(f"{str(error).rstrip('.')} talking to {where}{detail}")
 
 
-def parse_json_object(spec: str, text: str) -> dict[str, Any]:
+def parse_json_object(text: str) -> dict[str, Any]:
     """The body as a JSON object; anything else is a ``ModelError`` quoting the body."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ModelError(
-            f"{spec}: malformed response, not JSON ({error}): {quote(text)!r}"
-        ) from None
+        raise ModelError(f"malformed response, not JSON ({error}): {quote(text)!r}") from None
     if not isinstance(data, dict):
-        raise ModelError(f"{spec}: malformed response, not a JSON object: {quote(text)!r}")
+        raise ModelError(f"malformed response, not a JSON object: {quote(text)!r}")
     if data.get("error") is not None or data.get("type") == "error":
-        raise ModelError(f"{spec}: provider error: {provider_message(data)}")
+        raise ModelError(f"provider error: {provider_message(data)}")
     return data
 
 

@@ -2,8 +2,9 @@
 
 Standard library only, bound to 127.0.0.1 on a random port, so the real ``openai`` and ``anthropic``
 SDKs can be driven at it through their base URL. Faults can be queued to exercise retries and
-error handling: status codes with headers (429 + Retry-After, 500), slow replies, dropped
-connections, malformed JSON and well-formed JSON of the wrong shape.
+error handling: status codes with headers (429 + Retry-After, 500), slow replies, replies that
+drip one byte at a time, dropped connections, malformed JSON, well-formed JSON of the wrong shape,
+and error bodies that echo the request's credentials back (as some proxies do).
 
 Run it as a script (``python tests/models/fakeserver.py --latency 0.05``) to serve from a separate
 process; it prints its port on the first line of stdout and serves until stdin closes.
@@ -41,6 +42,13 @@ class Fault:
     delay: float = 0.0
     drop: bool = False
     """Close the connection without sending any response."""
+    drip: float = 0.0
+    """Seconds between bytes: send the headers, then the body one byte at a time."""
+    drip_limit: float = 0.0
+    """Stop dripping and close the connection after this many seconds (so the server stops by
+    itself even when the client never gives up)."""
+    echo_credentials: bool = False
+    """Quote the request's ``Authorization`` and ``x-api-key`` headers in the error body."""
 
     @classmethod
     def rate_limited(cls, retry_after: str | None = None) -> Fault:
@@ -56,6 +64,16 @@ class Fault:
     @classmethod
     def slow(cls, delay: float) -> Fault:
         return cls(delay=delay)
+
+    @classmethod
+    def dripping(cls, interval: float = 1.0, limit: float = 15.0) -> Fault:
+        """A 200 reply whose body arrives one byte per ``interval``: every read is quick, the
+        whole answer never is."""
+        return cls(drip=interval, drip_limit=limit)
+
+    @classmethod
+    def echoing_credentials(cls, status: int = 500) -> Fault:
+        return cls(status=status, echo_credentials=True)
 
     @classmethod
     def dropped(cls) -> Fault:
@@ -276,6 +294,13 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             if fault is not None and fault.drop:
                 self.close_connection = True
                 return
+            if fault is not None and fault.echo_credentials:
+                said = f"bad request from {self.headers.get('Authorization')} / " + str(
+                    self.headers.get("x-api-key")
+                )
+                payload = json.dumps({"error": {"type": "api_error", "message": said}})
+                self._send(fault.status, payload, fault.headers)
+                return
             if fault is not None and fault.body is not None:
                 self._send(fault.status, fault.body, fault.headers)
                 return
@@ -288,7 +313,28 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, json.dumps({"error": {"message": f"no route {self.path}"}}))
                 return
             status = fault.status if fault is not None else 200
+            if fault is not None and fault.drip:
+                self._drip(status, json.dumps(payload), fault.drip, fault.drip_limit)
+                return
             self._send(status, json.dumps(payload), fault.headers if fault else None)
+
+        def _drip(self, status: int, payload: str, interval: float, limit: float) -> None:
+            data = payload.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.close_connection = True
+            ends = time.monotonic() + limit
+            try:
+                for index in range(len(data)):
+                    if time.monotonic() >= ends:
+                        return
+                    self.wfile.write(data[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(interval)
+            except OSError:  # the client hung up: what a timed-out request should do
+                return
 
     return Handler
 

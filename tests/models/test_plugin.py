@@ -218,7 +218,13 @@ def test_persistent_server_errors_fail_the_test_after_bounded_retries(
         *eval_args(tmp_path, "--safecase-retries", "1", "--safecase-cache", "off"), "-k", "one"
     )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*ModelError*gave up after 2 attempt(s)*fake internal failure*"])
+    result.stdout.fnmatch_lines(
+        [
+            "test_specs.py:2: ModelError: model openai:gpt-fake failed: HTTP 500 Internal Server "
+            "Error from http://127.0.0.1:*/v1: fake internal failure (after 2 attempts in *s; "
+            "prompt 'alpha')"
+        ]
+    )
     result.stdout.fnmatch_lines(["openai:gpt-fake * 1 * 0 * 0 * 1 * 1 * 0 * 0"])
     assert llm_env.request_count == 2
 
@@ -281,14 +287,127 @@ def test_a_claim_whose_model_calls_fail_is_an_error_never_supported(
     assert llm_env.request_count == 2
 
 
-def test_header_shows_the_base_url_without_credentials(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("spec", "env_name", "url"),
+    [
+        ("openai:m", "OPENAI_BASE_URL", "https://proxy-user:hunter2@llm.internal:8443/v1"),
+        ("anthropic:m", "ANTHROPIC_BASE_URL", "https://llm.internal:8443?key=hunter2"),
+    ],
+)
+@pytest.mark.parametrize("cache", ["on", "replay"])
+def test_a_base_url_carrying_credentials_is_refused_at_start(
+    project: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    spec: str,
+    env_name: str,
+    url: str,
+    cache: str,
 ) -> None:
-    monkeypatch.setenv("OPENAI_BASE_URL", "https://proxy-user:hunter2@llm.internal:8443/v1?key=abc")
+    monkeypatch.setenv(env_name, url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-present-but-irrelevant")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-present-but-irrelevant")
     project.makepyfile(test_specs="def test_nothing(): pass\n")
-    result = project.runpytest(*PLUGIN, "--safecase-trusted=openai:m", "--safecase-cache=replay")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(
-        ["*trusted=openai:m at https://llm.internal:8443/v1 (--safecase-trusted)"]
+    result = project.runpytest(*PLUGIN, f"--safecase-trusted={spec}", f"--safecase-cache={cache}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"*trusted model {spec} (from --safecase-trusted): {env_name} "
+            "(https://llm.internal:8443* plus user info or a query) must not carry credentials*"
+        ]
     )
-    assert "hunter2" not in result.stdout.str() and "key=abc" not in result.stdout.str()
+    output = result.stdout.str() + result.stderr.str()
+    assert "hunter2" not in output and "passed" not in output
+
+
+def failure_section(output: str, test_name: str) -> list[str]:
+    """The lines pytest prints for one failed test, between its ``___ name ___`` header and the
+    next section."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip("_ ") == test_name)
+    end = next(
+        (i for i, line in enumerate(lines[start + 1 :], start + 1) if line.startswith(("_", "="))),
+        len(lines),
+    )
+    return lines[start + 1 : end]
+
+
+def test_a_model_error_is_one_line_naming_the_model_and_the_cause(
+    served_project: pytest.Pytester, llm_env: FakeLLMServer, tmp_path: Path
+) -> None:
+    llm_env.inject(*[Fault.server_error()] * 50)
+    result = served_project.runpytest_subprocess(
+        *eval_args(tmp_path, "--safecase-retries=2", "--safecase-cache=off", "--tb=long", "-l")
+    )
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    cause = (
+        f"model openai:gpt-fake failed: HTTP 500 Internal Server Error from {llm_env.openai_url}: "
+        "fake internal failure (after 3 attempts in "
+    )
+    for test_name in ("test_one", "test_two"):
+        section = failure_section(output, test_name)
+        assert len(section) < 15, "\n".join(section)
+        assert any(cause in line for line in section), "\n".join(section)
+    assert "Traceback" not in output and "_model.py" not in output and "aiohttp" not in output
+    result.stdout.fnmatch_lines(
+        ["FAILED test_specs.py::test_one - ModelError: model openai:gpt-fake failed: *"]
+    )
+
+
+LEAK_TESTS = """
+import traceback
+
+import pytest
+
+from pytest_safecase.models import ModelError, Request
+
+
+def test_openai(untrusted_model):
+    untrusted_model.generate("one")
+
+
+def test_anthropic_batch(trusted_model):
+    trusted_model.generate_many([Request("a"), Request("b")])
+
+
+def test_wrapped(untrusted_model):
+    try:
+        untrusted_model.generate("two")
+    except ModelError as error:
+        print("".join(traceback.format_exception(error)))
+        raise AssertionError("the claim could not be evaluated") from error
+
+
+def test_final_status(trusted_model):
+    trusted_model.generate("three")
+"""
+
+
+def test_no_credential_reaches_the_terminal_or_junit_xml(
+    project: pytest.Pytester, llm_env: FakeLLMServer, tmp_path: Path
+) -> None:
+    from fakeserver import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
+
+    # Every error body quotes the request's Authorization / x-api-key headers back: a final
+    # 401 for the first test's one request, retried 500s for the others.
+    llm_env.inject(Fault.echoing_credentials(401), *[Fault.echoing_credentials(500)] * 20)
+    project.makepyfile(test_specs=LEAK_TESTS)
+    xml = tmp_path / "junit.xml"
+    result = project.runpytest_subprocess(
+        *eval_args(tmp_path, "--safecase-retries=1", "--safecase-cache=off"),
+        "--safecase-trusted=anthropic:claude-fake",
+        f"--junitxml={xml}",
+        "-o",
+        "junit_logging=all",
+        "-rA",
+        "--tb=long",
+        "-l",
+    )
+    result.assert_outcomes(failed=4)
+    seen = " ".join(str(request.headers) for request in llm_env.requests)
+    assert FAKE_OPENAI_KEY in seen and FAKE_ANTHROPIC_KEY in seen, "the echo had keys to leak"
+    output = result.stdout.str() + result.stderr.str() + xml.read_text()
+    assert "[redacted]" in output, "the echoed text is shown, with the key taken out"
+    assert "HTTP 401 Unauthorized" in output
+    for key in (FAKE_OPENAI_KEY, FAKE_ANTHROPIC_KEY):
+        assert key not in output

@@ -123,7 +123,8 @@ def test_persistent_failure_is_a_bounded_model_error(llm_env: FakeLLMServer, spe
     llm_env.inject(*[Fault.server_error(502)] * 10)
     ledger = UsageLedger()
     model = fast_model(spec, ledger=ledger)
-    with pytest.raises(ModelError, match=r"gave up after 3 attempt\(s\).*fake internal failure"):
+    failure = r"^model .+ failed: HTTP 502 Bad Gateway from http://127\.0\.0\.1:\d+(/v1)?: "
+    with pytest.raises(ModelError, match=failure + r"fake internal failure \(after 3 attempts"):
         model.generate("doomed")
     assert llm_env.request_count == 3
     usage = ledger.snapshot()[spec]
@@ -151,7 +152,9 @@ def test_slow_reply_times_out_and_is_retried(llm_env: FakeLLMServer) -> None:
 def test_timeouts_to_the_end_are_a_model_error(llm_env: FakeLLMServer) -> None:
     llm_env.inject(*[Fault.slow(1.0)] * 3)
     model = fast_model("anthropic:claude-fake", timeout=0.2, retry=RetryPolicy(1, 0.01))
-    with pytest.raises(ModelError, match="gave up after 2 attempt"):
+    # Whichever fires first, the SDK's read timeout or the deadline, the attempt timed out.
+    timed_out = r"(timed out talking to \S+|no complete answer within 0\.2s)"
+    with pytest.raises(ModelError, match=timed_out + r" \(after 2 attempts"):
         model.generate("never in time")
     model.close()
 
@@ -197,7 +200,9 @@ def test_replies_without_content_are_model_errors(
 def test_client_errors_are_not_retried(llm_env: FakeLLMServer) -> None:
     llm_env.inject(Fault.raw({"error": {"message": "invalid api key"}}, status=401))
     model = fast_model("openai:gpt-fake")
-    with pytest.raises(ModelError, match="HTTP 401: invalid api key"):
+    with pytest.raises(
+        ModelError, match=r"HTTP 401 Unauthorized from http://\S+/v1: invalid api key"
+    ):
         model.generate("who am i")
     assert llm_env.request_count == 1
     model.close()
@@ -361,4 +366,50 @@ def test_accounting_counts_calls_tokens_hits_and_retries(
     usage = ledger.snapshot()["openai:gpt-fake"]
     assert (usage.requests, usage.calls, usage.cache_hits, usage.retries) == (3, 2, 1, 1)
     assert (usage.input_tokens, usage.output_tokens) == (22, 14)
+    model.close()
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_a_dripping_reply_cannot_hold_a_request_past_the_timeout(
+    llm_env: FakeLLMServer, spec: str
+) -> None:
+    # A byte every 0.5 s keeps every read within the SDK's own 1.5 s timeout: only a deadline
+    # on the whole attempt stops it (without one, each attempt lasts the drip's 20 s).
+    model = fast_model(spec, timeout=1.5, retry=RetryPolicy(retries=1, base_delay=0.01))
+    model.generate("warm up")  # the SDK import and the client are no part of what is timed
+    llm_env.inject(*[Fault.dripping(interval=0.5, limit=20.0)] * 2)
+    started = time.monotonic()
+    with pytest.raises(ModelError, match=r"no complete answer within 1\.5s \(after 2 attempts"):
+        model.generate("drip")
+    elapsed = time.monotonic() - started
+    assert 3.0 <= elapsed < 10, f"two attempts at timeout 1.5 s took {elapsed:.1f} s"
+    model.close()
+
+
+def test_a_dripping_reply_is_retried_and_never_an_answer(llm_env: FakeLLMServer) -> None:
+    model = fast_model("openai:gpt-fake", timeout=1.5)
+    model.generate("warm up")
+    llm_env.inject(Fault.dripping(interval=0.5, limit=20.0))
+    started = time.monotonic()
+    assert model.generate("drip once").text == "reply #3 to: drip once"
+    assert time.monotonic() - started < 8
+    model.close()
+
+
+@pytest.mark.parametrize(
+    ("spec", "env_name", "url"),
+    [
+        ("openai:gpt-fake", "OPENAI_BASE_URL", "http://proxy:hunter2@127.0.0.1:{port}/v1"),
+        ("anthropic:claude-fake", "ANTHROPIC_BASE_URL", "http://127.0.0.1:{port}/?key=hunter2"),
+    ],
+)
+def test_a_base_url_carrying_credentials_is_refused(
+    llm_env: FakeLLMServer, monkeypatch: pytest.MonkeyPatch, spec: str, env_name: str, url: str
+) -> None:
+    monkeypatch.setenv(env_name, url.format(port=llm_env.port))
+    model = fast_model(spec)
+    with pytest.raises(ModelError, match="must not carry credentials") as raised:
+        model.generate("hello")
+    assert "hunter2" not in str(raised.value)
+    assert llm_env.request_count == 0
     model.close()

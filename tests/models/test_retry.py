@@ -100,7 +100,7 @@ def test_attempts_are_bounded_and_end_in_model_error() -> None:
     outcomes: list[Exception | str] = [RetryableError(f"fail {n}") for n in range(10)]
     error, attempts, retries = run_with(policy, outcomes)
     assert isinstance(error, ModelError)
-    assert "gave up after 3 attempt(s)" in str(error)
+    assert "(after 3 attempts in" in str(error)
     assert "fail 2" in str(error), "the provider's last message is quoted"
     assert (attempts, retries) == (3, 2)
 

@@ -35,6 +35,7 @@ from pytest_safecase.case import (
 from pytest_safecase.claims import MARKER, MARKER_HELP, ClaimDeclarationError, spec_from_marker
 from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
 from pytest_safecase.fixtures import evidence, safety_case
+from pytest_safecase.report._common import visible
 from pytest_safecase.report.terminal import summary_line, tree_lines
 from pytest_safecase.run import CaseRun, phase_verdict
 from pytest_safecase.verdict import Verdict, combine
@@ -109,7 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
         problems = problems or validate_case(case)
         if problems:
             raise pytest.UsageError(
-                "invalid safety case:\n" + "\n".join(f"  {problem}" for problem in problems)
+                "invalid safety case:\n"
+                + "\n".join(f"  {visible(str(problem))}" for problem in problems)
             )
         config.stash[CASE_KEY] = case
     run = CaseRun(case, level_limit=level)
@@ -139,7 +141,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.clear()
         return
     if problems:
-        raise pytest.UsageError(CLAIM_PROBLEMS + "\n" + "\n".join(f"  {p}" for p in problems))
+        raise pytest.UsageError(
+            CLAIM_PROBLEMS + "\n" + "\n".join(f"  {visible(p)}" for p in problems)
+        )
     run.add_claims(specs)
     if hasattr(config, "workerinput"):
         claims = [spec.to_dict() for spec in specs]
@@ -281,7 +285,8 @@ class Controller:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for line in ([f"ERROR: {CLAIM_PROBLEMS}"] if self.problems else []) + self.problems:
-            terminalreporter.write_line(line if line.startswith("ERROR") else f"  {line}", red=True)
+            shown = line if line.startswith("ERROR") else f"  {visible(line)}"
+            terminalreporter.write_line(shown, red=True)
         result = self.config.stash.get(RESULT_KEY, None)
         if result is None:
             return

@@ -304,7 +304,7 @@ class Controller:
             folder = self.emitted.files[0].parent
             here = self.config.invocation_params.dir
             shown = folder.relative_to(here) if folder.is_relative_to(here) else folder
-            terminalreporter.write_line(f"safecase reports: {shown}/")
+            terminalreporter.write_line(visible(f"safecase reports: {shown}/"))
 
 
 def _case_path(config: pytest.Config) -> Path | None:

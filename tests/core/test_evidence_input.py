@@ -3,6 +3,7 @@ sampler's own exception is reported as itself, not blamed on the input."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 
@@ -117,3 +118,15 @@ def test_a_sampler_exception_is_reported_as_itself_with_its_traceback(pytester, 
         ("test_async", 'raise ValueError("async sampler broke")'),
     ]:
         assert line in str(reports[name].longrepr), name
+
+
+def test_arate_sequential_reraises_the_sampler_error_itself() -> None:
+    async def sample(n: int) -> list[bool]:
+        raise ValueError("rate limited")
+
+    evidence = Evidence()
+    with pytest.raises(ValueError, match="rate limited") as excinfo:
+        asyncio.run(evidence.arate_sequential(sample, at_least=0.5, max_trials=10))
+    assert type(excinfo.value) is ValueError  # not EvidenceError, a ValueError too
+    assert excinfo.traceback[-1].name == "sample"
+    assert evidence.records == []

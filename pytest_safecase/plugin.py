@@ -225,6 +225,7 @@ class Controller:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """The worker has written its claims file and will now be given tests to run."""
         self.to_run.update(ids)
         self._read_claims_file(node)
 
@@ -242,11 +243,12 @@ class Controller:
             shutil.rmtree(self.claims_dir, ignore_errors=True)
 
     def _read_claims_file(self, node: Any) -> None:
+        """Learn a local worker's claims; a remote worker's come with its clean shutdown only."""
         path = getattr(node, "workerinput", {}).get(WORKER_CLAIMS_FILE)
         try:
             claims = json.loads(Path(path).read_text(encoding="utf-8")) if path else []
         except FileNotFoundError:
-            return  # the worker died while collecting, so it ran none of its tests
+            return  # written before the worker's first test: without it, the worker ran none
         self.run.add_claims(claims)
 
     def _settle_crashes(self) -> None:

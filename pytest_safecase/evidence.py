@@ -13,6 +13,7 @@ import numbers
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from pytest_safecase.report._common import visible
 from pytest_safecase.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def rate_record(decision: RateDecision, name: str | None) -> dict[str, Any]:
 
 def describe_rate(record: dict[str, Any]) -> str:
     """One line: estimate, interval, n and threshold."""
-    name = f"{record['name']}: " if record.get("name") else ""
+    name = f"{visible(record['name'])}: " if record.get("name") else ""
     estimate = record["estimate"]
     shown = "n/a" if estimate is None else f"{estimate:.4g}"
     op = ">=" if record["direction"] == "at_least" else "<="
@@ -253,7 +254,7 @@ class Evidence:
                 for op, bound in ((">=", at_least), ("<=", at_most))
                 if bound is not None
             )
-            raise ClaimRefuted(f"{name} = {value:g}, claim {bounds}")
+            raise ClaimRefuted(f"{visible(name)} = {value:g}, claim {bounds}")
         return value
 
     def risk(self, name: str, upper: float, *, lower: float = 0.0) -> None:

@@ -130,3 +130,15 @@ def test_arate_sequential_reraises_the_sampler_error_itself() -> None:
     assert type(excinfo.value) is ValueError  # not EvidenceError, a ValueError too
     assert excinfo.traceback[-1].name == "sample"
     assert evidence.records == []
+
+
+def test_failure_messages_show_control_characters_in_names_as_escapes() -> None:
+    # pytest prints these messages as they are, so an escape sequence in a name must not be raw.
+    evidence = Evidence()
+    with pytest.raises(ClaimRefuted) as refuted:
+        evidence.value("x\x1b[2J", 3, at_most=1)
+    with pytest.raises(ClaimRefuted) as rate:
+        evidence.rate(1, 10, at_least=0.9, name="r\x1b]0;t\x07")
+    assert str(refuted.value) == r"x\x1b[2J = 3, claim <= 1"
+    assert str(rate.value).startswith(r"refuted: r\x1b]0;t\x07: rate 0.1 (1/10)")
+    assert evidence.records[0]["name"] == "x\x1b[2J"  # the record keeps the name as given

@@ -9,9 +9,11 @@ from __future__ import annotations
 import inspect
 import json
 import math
-from collections.abc import AsyncIterable
+import numbers
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from pytest_safecase.report._common import visible
 from pytest_safecase.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -28,6 +30,15 @@ class ClaimInconclusive(AssertionError):
 
 class EvidenceError(ValueError):
     """Evidence was recorded with bad input; the test's verdict is error."""
+
+
+class _SamplerFailed(Exception):
+    """Carries what a user's sampler raised past the check that turns TypeError and ValueError
+    from the statistics into bad-input errors: the sampler's failure is its own, not the input's."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 def rate_record(decision: RateDecision, name: str | None) -> dict[str, Any]:
@@ -51,7 +62,7 @@ def rate_record(decision: RateDecision, name: str | None) -> dict[str, Any]:
 
 def describe_rate(record: dict[str, Any]) -> str:
     """One line: estimate, interval, n and threshold."""
-    name = f"{record['name']}: " if record.get("name") else ""
+    name = f"{visible(record['name'])}: " if record.get("name") else ""
     estimate = record["estimate"]
     shown = "n/a" if estimate is None else f"{estimate:.4g}"
     op = ">=" if record["direction"] == "at_least" else "<="
@@ -135,12 +146,16 @@ class Evidence:
         is_async = isinstance(sampler, AsyncIterable) or inspect.iscoroutinefunction(sampler)
         try:
             if is_async:
-                decision = _run_on_new_loop(asequential_rate(sampler, **kwargs))
+                decision = _run_on_new_loop(asequential_rate(_guarded(sampler), **kwargs))
             else:
-                decision = sequential_rate(sampler, **kwargs)
+                decision = sequential_rate(_guarded(sampler), **kwargs)
+        except _SamplerFailed as failed:
+            error = failed.error
         except (TypeError, ValueError) as exc:
             raise self._bad_input(exc) from None
-        return self._decided_sequentially(decision, name)
+        else:
+            return self._decided_sequentially(decision, name)
+        raise error  # outside the handler: the sampler's own traceback and chain, nothing added
 
     async def arate_sequential(
         self,
@@ -159,16 +174,20 @@ class Evidence:
 
         try:
             decision = await asequential_rate(
-                sampler,
+                _guarded(sampler),
                 at_least=at_least,
                 at_most=at_most,
                 confidence=confidence,
                 max_trials=max_trials,
                 batch_size=batch_size,
             )
+        except _SamplerFailed as failed:
+            error = failed.error
         except (TypeError, ValueError) as exc:
             raise self._bad_input(exc) from None
-        return self._decided_sequentially(decision, name)
+        else:
+            return self._decided_sequentially(decision, name)
+        raise error  # outside the handler: the sampler's own traceback and chain, nothing added
 
     def _decided_sequentially(
         self, decision: SequentialDecision, name: str | None
@@ -195,13 +214,24 @@ class Evidence:
         at_least: float | None = None,
         at_most: float | None = None,
     ) -> float:
-        """Record a plain measurement; with a bound, a measurement outside it refutes the claim."""
+        """Record a plain measurement; with a bound, a measurement outside it refutes the claim.
+
+        Python and numpy numbers are accepted. inf, nan and bounds no value can meet are bad input
+        (an error, not a refutation): they are mistakes in the test, not findings about the system.
+        """
         __tracebackhide__ = True
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise self._bad_input(ValueError(f"value {name!r} must be a number, got {value!r}"))
-        for bound in (at_least, at_most):
-            if bound is not None and (not isinstance(bound, int | float) or math.isnan(bound)):
-                raise self._bad_input(ValueError(f"bound for {name!r} must be a number"))
+        value = self._finite(value, f"value {name!r}")
+        at_least = (
+            None if at_least is None else self._finite(at_least, f"bound at_least for {name!r}")
+        )
+        at_most = None if at_most is None else self._finite(at_most, f"bound at_most for {name!r}")
+        if at_least is not None and at_most is not None and at_least > at_most:
+            raise self._bad_input(
+                ValueError(
+                    f"bounds for {name!r} contradict: "
+                    f"at_least {at_least:g} exceeds at_most {at_most:g}"
+                )
+            )
         verdict: Verdict | None = None
         if at_least is not None or at_most is not None:
             holds = (at_least is None or value >= at_least) and (
@@ -224,17 +254,18 @@ class Evidence:
                 for op, bound in ((">=", at_least), ("<=", at_most))
                 if bound is not None
             )
-            raise ClaimRefuted(f"{name} = {value:g}, claim {bounds}")
+            raise ClaimRefuted(f"{visible(name)} = {value:g}, claim {bounds}")
         return value
 
     def risk(self, name: str, upper: float, *, lower: float = 0.0) -> None:
         """Record this claim's bound on the probability of the unacceptable outcome through its
         subsystem; goals with an ``x-risk-budget`` add up the bounds below them (union bound)."""
         for label, bound in (("upper", upper), ("lower", lower)):
-            if isinstance(bound, bool) or not isinstance(bound, int | float) or not 0 <= bound <= 1:
+            if not _is_real(bound) or not 0 <= bound <= 1:
                 raise self._bad_input(
                     ValueError(f"risk {label} bound must be in [0, 1]: {bound!r}")
                 )
+        upper, lower = float(upper), float(lower)
         if lower > upper:
             raise self._bad_input(ValueError(f"risk lower bound {lower} exceeds upper {upper}"))
         self.records.append({"kind": "risk", "name": name, "upper": upper, "lower": lower})
@@ -257,9 +288,88 @@ class Evidence:
             ) from None
         self.attachments.append({"name": name, "data": data})
 
+    def _finite(self, number: Any, what: str) -> int | float:
+        """``number`` as a plain int or float, for JSON; anything else is bad input."""
+        if not _is_real(number) or not math.isfinite(number):
+            raise self._bad_input(ValueError(f"{what} must be a finite number, got {number!r}"))
+        return int(number) if isinstance(number, numbers.Integral) else float(number)
+
     def _bad_input(self, exc: Exception) -> EvidenceError:
         prefix = f"{self.owner}: " if self.owner else ""
         return EvidenceError(f"{prefix}bad evidence input: {exc}")
+
+
+def _is_real(number: Any) -> bool:
+    """A real number, Python's or numpy's; a bool (numpy's too) is a yes or no, not a number."""
+    return isinstance(number, numbers.Real) and not isinstance(number, bool)
+
+
+def _guarded(sampler: Any) -> Any:
+    """``sampler`` in the same shape, with anything it raises wrapped in :class:`_SamplerFailed`.
+
+    Shapes are tried in the order the statistics try them; anything else is passed through, for
+    the statistics to reject as bad input.
+    """
+    if isinstance(sampler, AsyncIterable):
+        return _guarded_async_stream(sampler)
+    if inspect.iscoroutinefunction(sampler):
+
+        async def sample_async(n: int) -> Any:
+            __tracebackhide__ = True
+            return await _guarded_await(sampler(n))
+
+        return sample_async
+    if callable(sampler):
+
+        def sample(n: int) -> Any:
+            __tracebackhide__ = True
+            try:
+                batch = sampler(n)
+            except Exception as exc:
+                raise _SamplerFailed(exc) from exc
+            return _guarded_await(batch) if inspect.isawaitable(batch) else batch
+
+        return sample
+    if isinstance(sampler, Iterable):
+        return _guarded_stream(sampler)
+    return sampler
+
+
+async def _guarded_await(awaitable: Awaitable[Any]) -> Any:
+    __tracebackhide__ = True
+    try:
+        return await awaitable
+    except Exception as exc:
+        raise _SamplerFailed(exc) from exc
+
+
+def _guarded_stream(stream: Iterable[Any]) -> Iterator[Any]:
+    __tracebackhide__ = True
+    try:
+        iterator = iter(stream)
+    except Exception as exc:
+        raise _SamplerFailed(exc) from exc
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _SamplerFailed(exc) from exc
+        yield item
+
+
+async def _guarded_async_stream(stream: AsyncIterable[Any]) -> AsyncIterator[Any]:
+    __tracebackhide__ = True
+    iterator = aiter(stream)
+    while True:
+        try:
+            item = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        except Exception as exc:
+            raise _SamplerFailed(exc) from exc
+        yield item
 
 
 def _raise_unless_supported(verdict: Verdict, summary: str, settle: int | None) -> None:

@@ -3,11 +3,19 @@
 Roles: every process collects claims and attaches a JSON-safe payload to each claim test's report.
 The controller (the process without ``config.workerinput``: the only process of a serial run)
 receives the claims and payloads, assembles the argument, prints it and sets the exit status.
+
+Under xdist a worker may die at any moment, and xdist hands the controller nothing from a worker
+between its start and its first test report but the collected test ids. So each local worker
+writes its claims to a file the controller named, before it runs a test; the controller reads it
+once the worker's collection is in, and settles crashes only when every worker is down.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import tempfile
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +35,7 @@ from pytest_safecase.case import (
 from pytest_safecase.claims import MARKER, MARKER_HELP, ClaimDeclarationError, spec_from_marker
 from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
 from pytest_safecase.fixtures import evidence, safety_case
+from pytest_safecase.report._common import visible
 from pytest_safecase.report.terminal import summary_line, tree_lines
 from pytest_safecase.run import CaseRun, phase_verdict
 from pytest_safecase.verdict import Verdict, combine
@@ -44,6 +53,7 @@ DEFAULT_REPORT_DIR = "safecase-report"
 DEFAULT_CASE_FILE = "safecase.yaml"
 WORKER_CLAIMS = "safecase_claims"
 WORKER_PROBLEMS = "safecase_problems"
+WORKER_CLAIMS_FILE = "safecase_claims_file"
 CLAIM_PROBLEMS = "claims disagree with the safety case:"
 _UNREAD = object()
 
@@ -100,7 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
         problems = problems or validate_case(case)
         if problems:
             raise pytest.UsageError(
-                "invalid safety case:\n" + "\n".join(f"  {problem}" for problem in problems)
+                "invalid safety case:\n"
+                + "\n".join(f"  {visible(str(problem))}" for problem in problems)
             )
         config.stash[CASE_KEY] = case
     run = CaseRun(case, level_limit=level)
@@ -130,10 +141,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.clear()
         return
     if problems:
-        raise pytest.UsageError(CLAIM_PROBLEMS + "\n" + "\n".join(f"  {p}" for p in problems))
+        raise pytest.UsageError(
+            CLAIM_PROBLEMS + "\n" + "\n".join(f"  {visible(p)}" for p in problems)
+        )
     run.add_claims(specs)
     if hasattr(config, "workerinput"):
-        config.workeroutput[WORKER_CLAIMS] = [spec.to_dict() for spec in specs]  # type: ignore[attr-defined]
+        claims = [spec.to_dict() for spec in specs]
+        config.workeroutput[WORKER_CLAIMS] = claims  # type: ignore[attr-defined]
+        claims_file = config.workerinput.get(WORKER_CLAIMS_FILE)  # type: ignore[attr-defined]
+        if claims_file:
+            _write_atomically(Path(claims_file), json.dumps(claims))
     if run.level_limit is not None and specs:
         nodes = run.result().nodes
         above = [
@@ -169,6 +186,10 @@ class Controller:
         self.problems: list[str] = []
         self.started = now_iso()
         self.emitted: Emitted | None = None
+        self.claims_dir: Path | None = None
+        self.to_run: set[str] = set()
+        self.crashes: dict[str, str] = {}
+        self.crashed_workers: list[str] = []
 
     def run_info(self) -> dict[str, Any]:
         info = base_run_info(
@@ -182,23 +203,71 @@ class Controller:
         payload = getattr(report, "safecase", None)
         if payload is not None:
             self.run.add_phase(payload)
-        elif report.failed and report.nodeid in self.run.claims:
-            # No payload on a failure: the process running the test died (an xdist crash).
-            self.run.add_crash(report.nodeid, str(report.longrepr).strip().splitlines()[-1:])
+        elif report.failed:
+            # No payload on a failure: the process running the test died (an xdist crash). Whether
+            # the test is a claim may not be known yet, so this is settled at the end of the run.
+            detail = str(report.longrepr).strip().splitlines()[-1:]
+            self.crashes.setdefault(
+                report.nodeid, "the test process crashed" + (f": {detail[0]}" if detail else "")
+            )
         usage = getattr(report, "safecase_usage", None)
         if usage:
             self.run.add_usage(report.nodeid, usage)
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Name the file a local worker writes its claims to as soon as it has collected them."""
+        if node.gateway.spec.popen:
+            if self.claims_dir is None:
+                self.claims_dir = Path(tempfile.mkdtemp(prefix="safecase-claims-"))
+            path = self.claims_dir / f"{node.gateway.id}.json"
+            node.workerinput[WORKER_CLAIMS_FILE] = str(path)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """The worker has written its claims file and will now be given tests to run."""
+        self.to_run.update(ids)
+        self._read_claims_file(node)
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self._read_claims_file(node)
         output = getattr(node, "workeroutput", {})
         self.run.add_claims(output.get(WORKER_CLAIMS, []))
         self.problems += [p for p in output.get(WORKER_PROBLEMS, []) if p not in self.problems]
+        if error is not None:
+            self.crashed_workers.append(str(node.gateway.id))
+
+    def pytest_unconfigure(self) -> None:
+        if self.claims_dir is not None:
+            shutil.rmtree(self.claims_dir, ignore_errors=True)
+
+    def _read_claims_file(self, node: Any) -> None:
+        """Learn a local worker's claims; a remote worker's come with its clean shutdown only."""
+        path = getattr(node, "workerinput", {}).get(WORKER_CLAIMS_FILE)
+        try:
+            claims = json.loads(Path(path).read_text(encoding="utf-8")) if path else []
+        except FileNotFoundError:
+            return  # written before the worker's first test: without it, the worker ran none
+        self.run.add_claims(claims)
+
+    def _settle_crashes(self) -> None:
+        """Each claim test that crashed, or that a crashed worker kept from running, is an error."""
+        for nodeid, message in self.crashes.items():
+            if nodeid in self.run.claims:
+                self.run.add_crash(nodeid, message)
+        if self.crashed_workers:
+            workers = ", ".join(self.crashed_workers)
+            message = f"never ran: the run ended after test worker {workers} crashed"
+            for nodeid in sorted(self.to_run - self.run.outcomes.keys()):
+                if nodeid in self.run.claims:
+                    self.run.add_crash(nodeid, message)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.problems:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
+        self._settle_crashes()
         if not self.run.claims and self.run.case is None:
             return
         result = self.run.result()
@@ -218,7 +287,8 @@ class Controller:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for line in ([f"ERROR: {CLAIM_PROBLEMS}"] if self.problems else []) + self.problems:
-            terminalreporter.write_line(line if line.startswith("ERROR") else f"  {line}", red=True)
+            shown = line if line.startswith("ERROR") else f"  {visible(line)}"
+            terminalreporter.write_line(shown, red=True)
         result = self.config.stash.get(RESULT_KEY, None)
         if result is None:
             return
@@ -236,7 +306,7 @@ class Controller:
             folder = self.emitted.files[0].parent
             here = self.config.invocation_params.dir
             shown = folder.relative_to(here) if folder.is_relative_to(here) else folder
-            terminalreporter.write_line(f"safecase reports: {shown}/")
+            terminalreporter.write_line(visible(f"safecase reports: {shown}/"))
 
 
 def _case_path(config: pytest.Config) -> Path | None:
@@ -256,6 +326,13 @@ def _case_path(config: pytest.Config) -> Path | None:
         folder = folder if folder.is_absolute() else config.invocation_params.dir / folder
         candidates.append((folder if folder.is_dir() else folder.parent) / DEFAULT_CASE_FILE)
     return next((path for path in candidates if path.is_file()), None)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write whole or not at all: a reader never sees half a file, even if the writer dies."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _claim_spec(item: pytest.Item) -> ClaimSpec | None:

@@ -68,10 +68,10 @@ class CaseRun:
             current.verdict = incoming.verdict
             current.message = incoming.message
 
-    def add_crash(self, nodeid: str, detail: list[str]) -> None:
-        """A claim test whose process died: an error, never merely not evaluated."""
+    def add_crash(self, nodeid: str, message: str) -> None:
+        """A claim test whose process died, or that a crash kept from running: an error, never
+        merely not evaluated."""
         spec = self.claims[nodeid]
-        message = "the test process crashed" + (f": {detail[0]}" if detail else "")
         self.add_phase(
             {
                 "claim": spec.to_dict(),

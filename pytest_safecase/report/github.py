@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._common import is_open_leaf
+from pytest_safecase.report._common import is_open_leaf, visible
 from pytest_safecase.report.markdown import render_markdown
 from pytest_safecase.verdict import Verdict
 
@@ -84,8 +84,10 @@ def _command(level: str, title: str, message: str, path: str | None, line: int |
 
 
 def escape_data(text: str) -> str:
-    """GitHub's escaping for a command's message: %, carriage return, newline."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's escaping for a command's message: %, carriage return, newline; the command is
+    printed to the terminal too, so any other control character shows as an escape."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return visible(text)
 
 
 def escape_property(text: str) -> str:

@@ -10,7 +10,9 @@ not-evaluated, undeveloped  <skipped> (also claims above the run's level)
 ========================  ==============================================
 
 Each test case carries the verdict, reason and every figure as ``<properties>``, which the
-junit-xml package has no per-case support for, so they are added to its tree afterwards.
+junit-xml package has no per-case support for, so they are added to its tree afterwards. Every
+string from the run passes through :func:`visible`, as XML 1.0 has no way to carry most control
+characters.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._common import RATE_KINDS
+from pytest_safecase.report._common import RATE_KINDS, visible
 from pytest_safecase.verdict import Verdict
 
 _RATE_FIELDS = (
@@ -52,7 +54,7 @@ def render_junit(result: CaseResult, run_info: dict[str, Any]) -> str:
             properties.append(claim_properties(claim))
         suites.append(
             TestSuite(
-                f"{suite_node.id}: {suite_node.text}",
+                visible(f"{suite_node.id}: {suite_node.text}"),
                 cases,
                 timestamp=run_info.get("started"),
                 properties=_suite_properties(suite_node, run_info),
@@ -62,7 +64,7 @@ def render_junit(result: CaseResult, run_info: dict[str, Any]) -> str:
     for case_element, props in zip(tree.iter("testcase"), properties, strict=True):
         block = ET.Element("properties")
         for name, value in props:
-            ET.SubElement(block, "property", {"name": name, "value": value})
+            ET.SubElement(block, "property", {"name": visible(name), "value": visible(value)})
         case_element.insert(0, block)
     ET.indent(tree)
     return ET.tostring(tree, encoding="unicode", xml_declaration=True) + "\n"
@@ -133,17 +135,17 @@ def claim_properties(claim: NodeResult) -> list[tuple[str, str]]:
 def _test_case(claim: NodeResult, suite_node: NodeResult) -> TestCase:
     first = claim.tests[0]
     case = TestCase(
-        f"{claim.id}: {claim.text}",
-        classname=f"safecase.{suite_node.id}",
+        visible(f"{claim.id}: {claim.text}"),
+        classname=visible(f"safecase.{suite_node.id}"),
         elapsed_sec=sum(test.duration for test in claim.tests),
-        file=first.path or None,
+        file=visible(first.path) or None,
         line=str(first.line) if first.line else None,
-        stdout="\n".join(note for test in claim.tests for note in test.notes) or None,
+        stdout=visible("\n".join(note for test in claim.tests for note in test.notes)) or None,
     )
-    details = "\n".join(
-        f"{test.nodeid}: {test.message or test.verdict.value}" for test in claim.tests
+    details = visible(
+        "\n".join(f"{test.nodeid}: {test.message or test.verdict.value}" for test in claim.tests)
     )
-    message = claim.reason or (claim.verdict.value if claim.verdict else "")
+    message = visible(claim.reason or (claim.verdict.value if claim.verdict else ""))
     verdict = claim.verdict if claim.in_scope else Verdict.NOT_EVALUATED
     if verdict in (Verdict.REFUTED, Verdict.INCONCLUSIVE):
         case.add_failure_info(message, details, verdict.value)
@@ -155,10 +157,10 @@ def _test_case(claim: NodeResult, suite_node: NodeResult) -> TestCase:
 
 
 def _suite_properties(node: NodeResult, run_info: dict[str, Any]) -> dict[str, str]:
-    props = {"goal": node.id, "verdict": node.verdict.value if node.verdict else ""}
+    props = {"goal": visible(node.id), "verdict": node.verdict.value if node.verdict else ""}
     for key in ("plugin_version", "git_commit", "seed"):
         if run_info.get(key) is not None:
-            props[key] = str(run_info[key])
+            props[key] = visible(str(run_info[key]))
     return props
 
 

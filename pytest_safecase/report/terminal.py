@@ -1,4 +1,8 @@
-"""The argument as text for the terminal: a tree with a mark per node, and a one-line summary."""
+"""The argument as text for the terminal: a tree with a mark per node, and a one-line summary.
+
+Every line passes through :func:`visible`: ids, texts and messages come from the case file, the
+tests and models, and a raw escape sequence among them could rewrite what the reviewer sees.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
+from pytest_safecase.report._common import visible
 from pytest_safecase.verdict import Verdict
 
 MAX_WIDTH = 100
@@ -68,7 +73,7 @@ def _counts_line(result: CaseResult) -> Line:
     if result.levels:
         top = result.level_limit if result.level_limit is not None else max(result.levels)
         text += f" | level reached: {result.level_reached} of {top}"
-    return text, COLOURS[result.verdict]
+    return visible(text), COLOURS[result.verdict]
 
 
 def _headline(node: NodeResult) -> str:
@@ -139,6 +144,7 @@ def _figure(record: dict[str, Any]) -> str:
 
 
 def _fit(text: str, width: int) -> str:
+    text = visible(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

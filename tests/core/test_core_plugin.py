@@ -491,11 +491,110 @@ def test_numpy_counts_are_accepted(pytester, run_case):
     assert result.verdict is Verdict.SUPPORTED
 
 
+def _outcomes(pytester) -> dict[str, tuple[Verdict, str]]:
+    """Each claim test's (verdict, message) from the run's JSON report."""
+    from pytest_safecase.report import load_report
+
+    result, _ = load_report(pytester.path / "safecase-report" / "safecase.json")
+    return {
+        test.nodeid.split("::")[-1]: (test.verdict, test.message)
+        for node in result.claims()
+        for test in node.tests
+    }
+
+
 def test_a_crashed_xdist_worker_is_an_error(pytester):
     pytester.makepyfile(
         "import os\nfrom pytest_safecase import claim\n"
         "@claim('crash')\ndef test_crash():\n    os._exit(3)\n"
         "@claim('fine')\ndef test_fine():\n    pass\n"
     )
-    result = pytester.runpytest_subprocess("-n", "2", "--safecase-report")
-    result.stdout.fnmatch_lines(["*! test_crash (error) crash*"])
+    result = pytester.runpytest_subprocess("-n", "2", "--safecase-report", "--safecase-gate")
+    result.stdout.fnmatch_lines(["*! test_crash (error) crash*", "*ROOT: ERROR*gate: BLOCKED*"])
+    assert _outcomes(pytester)["test_crash"][0] is Verdict.ERROR
+
+
+def test_each_crashed_parametrization_is_an_error(pytester):
+    pytester.makepyfile(
+        """
+        import os
+        import pytest
+        from pytest_safecase import claim
+
+        @claim("param")
+        @pytest.mark.parametrize("k", range(4))
+        def test_p(k):
+            if k in (1, 2):
+                os._exit(3)
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "--safecase-report", "--safecase-gate")
+    outcomes = _outcomes(pytester)
+    assert {name: verdict for name, (verdict, _) in outcomes.items()} == {
+        "test_p[0]": Verdict.SUPPORTED,
+        "test_p[1]": Verdict.ERROR,
+        "test_p[2]": Verdict.ERROR,
+        "test_p[3]": Verdict.SUPPORTED,
+    }
+    assert "crashed" in outcomes["test_p[1]"][1]
+    result.stdout.fnmatch_lines(["*ROOT: ERROR*gate: BLOCKED*"])
+
+
+def test_tests_a_crash_left_unrun_are_errors(pytester):
+    # One worker and no restarts: the crash ends the run before the later tests start.
+    pytester.makepyfile(
+        """
+        import os
+        from pytest_safecase import claim
+
+        @claim("first")
+        def test_a():
+            pass
+
+        @claim("crash")
+        def test_b():
+            os._exit(3)
+
+        @claim("never run")
+        def test_c():
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-n", "1", "--max-worker-restart=0", "--safecase-report", "--safecase-gate"
+    )
+    outcomes = _outcomes(pytester)
+    assert {name: verdict for name, (verdict, _) in outcomes.items()} == {
+        "test_a": Verdict.SUPPORTED,
+        "test_b": Verdict.ERROR,
+        "test_c": Verdict.ERROR,
+    }
+    assert "never ran" in outcomes["test_c"][1]
+    result.stdout.fnmatch_lines(["*ROOT: ERROR*gate: BLOCKED*"])
+
+
+@pytest.mark.parametrize("restarts", ["0", "2"])
+def test_a_worker_killed_before_any_report_is_an_error(pytester, restarts):
+    # SIGKILL in the first test's setup: the controller has had no report of any claim yet.
+    pytester.makepyfile(
+        """
+        import os
+        import signal
+        import pytest
+        from pytest_safecase import claim
+
+        @pytest.fixture
+        def killer():
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        @claim("killed")
+        def test_killed(killer):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-n", "1", f"--max-worker-restart={restarts}", "--safecase-report", "--safecase-gate"
+    )
+    assert _outcomes(pytester)["test_killed"][0] is Verdict.ERROR
+    result.stdout.fnmatch_lines(["*ROOT: ERROR*gate: BLOCKED*"])
+    assert result.ret != pytest.ExitCode.OK

@@ -499,7 +499,7 @@ def test_hostile_files_name_the_file_the_line_and_the_reason(
 ) -> None:
     path = tmp_path / f"{name}.yaml"
     path.write_bytes(data)
-    with pytest.raises(CaseError) as caught:
+    with deadline(HANG_SECONDS), pytest.raises(CaseError) as caught:
         validate(path)
     first = caught.value.problems[0]
     assert (first.file, first.line) == (str(path), line)
@@ -520,7 +520,11 @@ def test_a_hostile_case_file_is_a_usage_error_in_a_pytest_run(
     data, line, fragment = HOSTILE_RUNS[name]
     (pytester.path / "safecase.yaml").write_bytes(data)
     pytester.makepyfile("def test_x():\n    pass\n")
-    result = pytester.runpytest_subprocess() if name == "deep" else pytester.runpytest()
+    if name == "deep":  # a fresh interpreter: its own stack, the way a user runs pytest
+        result = pytester.runpytest_subprocess(timeout=60)
+    else:
+        with deadline(60):
+            result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     output = result.stdout.str() + result.stderr.str()
     assert f"safecase.yaml:{line}:" in output

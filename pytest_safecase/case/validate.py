@@ -86,7 +86,8 @@ def validate_case(case: CaseFile) -> list[Problem]:
     root_goals = [node_id for node_id in roots if nodes[node_id].type is NodeType.GOAL]
     if len(root_goals) != 1:
         found = ", ".join(root_goals) or "none"
-        line = nodes[root_goals[1]].line if len(root_goals) > 1 else None
+        shown = root_goals[1:] or roots  # the second root goal, or what stands at the top instead
+        line = nodes[shown[0]].line if shown else None
         problems.append(
             Problem(
                 where,

@@ -399,7 +399,7 @@ def _plain(value: Any) -> Any:
     """Turn loader mappings back into plain dicts, and dates (YAML reads 2024-05-01 as one) into
     ISO strings, so metadata can go into a JSON report. Recursive: :func:`_screen` bounds depth."""
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {_plain(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, datetime.date):

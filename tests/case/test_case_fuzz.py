@@ -355,6 +355,12 @@ def known_valid() -> Iterator[Sample]:
         b"x-notes: [*hazard, *hazard]\n"
     )
     yield Sample("valid", anchors, invalid=False)
+    dates = b"x-dates: {2024-05-01: launch, review: 2024-06-01T10:00:00Z}\n"
+    yield Sample(
+        "valid",
+        SMALL.replace(b"x-accepted: true", b"x-accepted: true\n  x-on: 2024-05-01") + dates,
+        False,
+    )
     for length in (1200, 2000):
         yield Sample("valid", _chain(length), invalid=False)
     nested = b"x-nested: " + b"[" * (MAX_DEPTH - 1) + b"1" + b"]" * (MAX_DEPTH - 1) + b"\n"

@@ -8,10 +8,11 @@ screened (nesting depth, alias expansion, recursive aliases, tags) before anythi
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,8 @@ def parse_case(text: str, path: Path | None = None) -> tuple[CaseFile, list[Prob
     loader_class, yaml_error = _yaml()
     loader = None
     try:
-        refused = _screen(_events(loader_class, text), where)
+        with contextlib.closing(_events(loader_class, text)) as events:
+            refused = _screen(events, where)
         if refused is not None:
             return case, [refused]
         loader = loader_class(text)
@@ -222,7 +224,7 @@ def _bad_character(text: str, offset: int, where: str) -> Problem:
     )
 
 
-def _events(loader_class: type[Any], text: str) -> Iterable[Any]:
+def _events(loader_class: type[Any], text: str) -> Generator[Any, None, None]:
     """The YAML event stream of ``text``: parsing alone builds nothing, so it is safe to read
     however hostile the file."""
     loader = loader_class(text)

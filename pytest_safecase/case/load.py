@@ -1,8 +1,18 @@
-"""Read a safety-case YAML file in the shape gsn2x reads, keeping line numbers for messages."""
+"""Read a safety-case YAML file in the shape gsn2x reads, keeping line numbers for messages.
+
+A case file may come from anywhere, so reading it must fail with a :class:`Problem` naming the
+file and line, never with an exception: bytes are decoded here, and the YAML event stream is
+screened (nesting depth, alias expansion, recursive aliases, tags) before anything is built.
+"""
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import datetime
 import functools
+import re
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +28,33 @@ _SNAKE_HINTS = {
     "type": "nodeType",
 }
 
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings a case file may have (gsn2x files need 3). PyYAML builds
+nested values recursively, so the bound keeps it far from Python's recursion limit."""
+
+MAX_ALIAS_NODES = 10_000
+"""How many YAML nodes aliases may add on top of those written out: ordinary anchors stay usable,
+an alias bomb (a billion laughs) is refused before it is expanded."""
+
+_CORE = "tag:yaml.org,2002:"
+_PLAIN_KINDS = ("str", "int", "float", "bool", "null", "seq", "map")
+_PLAIN_TAGS = {"!"} | {_CORE + kind for kind in _PLAIN_KINDS}
+"""Explicit tags a case file may use: those that name a plain JSON-like value. Others (!!binary,
+!!set, !!timestamp, !!python/..., local !tags) build values no case file needs or no report can
+serialise."""
+
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+"""Characters YAML does not allow in a stream (the same set PyYAML's reader checks)."""
+
+_FOREIGN_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
 
 class _KeyLines(dict[str, Any]):
     """A mapping that remembers the line of each key and every duplicate key it met."""
@@ -30,15 +67,45 @@ class _KeyLines(dict[str, Any]):
 
 @functools.cache
 def _yaml() -> tuple[type[Any], type[Exception]]:
-    """A SafeLoader that records key lines and duplicate keys, and the error class of the same
+    """A safe loader that records key lines and duplicate keys, and the error class of the same
     yaml module (built on first use: yaml is slow to import and a run without a case file never
-    needs it; kept together so a re-imported yaml cannot let a parse error escape)."""
+    needs it; kept together so a re-imported yaml cannot let a parse error escape).
+
+    It is libyaml's CSafeLoader when yaml was built with it (8 times faster), else SafeLoader;
+    either builds nested values recursively, which :func:`_screen` bounds beforehand.
+    """
     import yaml
 
-    class Loader(yaml.SafeLoader):
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _KeyLines:  # type: ignore[override]
+    error = yaml.constructor.ConstructorError
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep=deep)
+            except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+                # SafeConstructor reads a scalar such as `!!int x`, `0b_` or `2024-02-30` with
+                # int(), float() or date() and lets their errors through without a line.
+                if not isinstance(node, yaml.ScalarNode):
+                    raise
+                kind = node.tag.removeprefix(_CORE)
+                value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+                reason = str(exc) if len(str(exc)) <= 80 else type(exc).__name__
+                raise error(
+                    None, None, f"cannot read {value!r} as {kind} ({reason})", node.start_mark
+                ) from None
+
+        def construct_mapping(self, node: yaml.Node, deep: bool = False) -> _KeyLines:  # type: ignore[override]
+            if not isinstance(node, yaml.MappingNode):
+                raise error(None, None, f"expected a mapping, found a {node.id}", node.start_mark)
             mapping = _KeyLines()
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise error(
+                        None,
+                        None,
+                        "a mapping key must be a plain value, not a list or a mapping",
+                        key_node.start_mark,
+                    )
                 key = self.construct_object(key_node, deep=deep)
                 line = key_node.start_mark.line + 1
                 if key in mapping:
@@ -49,7 +116,7 @@ def _yaml() -> tuple[type[Any], type[Exception]]:
 
     Loader.add_constructor(
         yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-        Loader.construct_mapping,  # type: ignore[arg-type]
+        Loader.construct_mapping,
     )
     return Loader, yaml.YAMLError
 
@@ -58,26 +125,61 @@ def load_case(path: Path | str) -> tuple[CaseFile, list[Problem]]:
     """Parse ``path`` into a :class:`CaseFile` and the problems met while reading it."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         return CaseFile(path, {}), [Problem(str(path), None, None, "file", f"cannot read: {exc}")]
+    text = decode_case(data, str(path))
+    if isinstance(text, Problem):
+        return CaseFile(path, {}), [text]
     return parse_case(text, path)
 
 
+def decode_case(data: bytes, where: str) -> str | Problem:
+    """The text of a case file, which must be UTF-8 (a byte order mark is allowed, as YAML does),
+    or the problem saying where it is not."""
+    for bom, name in _FOREIGN_BOMS:
+        if data.startswith(bom):
+            return Problem(where, 1, None, "encoding", f"the file is {name}; save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        return Problem(
+            where,
+            line,
+            None,
+            "encoding",
+            f"not valid UTF-8: byte 0x{data[offset]:02x} at column {column}; save it as UTF-8",
+        )
+
+
 def parse_case(text: str, path: Path | None = None) -> tuple[CaseFile, list[Problem]]:
+    """Parse the text of a case file; every way it can be wrong comes back as a problem."""
     where = str(path) if path else "<string>"
     case = CaseFile(path, {})
+    text = text.removeprefix("\ufeff")
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        return case, [_bad_character(text, bad.start(), where)]
     loader_class, yaml_error = _yaml()
-    loader = loader_class(text)
+    loader = None
     try:
+        with contextlib.closing(_events(loader_class, text)) as events:
+            refused = _screen(events, where)
+        if refused is not None:
+            return case, [refused]
+        loader = loader_class(text)
         document = loader.get_single_data()
     except yaml_error as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         return case, [Problem(where, line, None, "yaml", f"not valid YAML: {reason}")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if document is None:
         return case, [Problem(where, None, None, "root", "the file defines no nodes")]
     if not isinstance(document, _KeyLines):
@@ -97,7 +199,7 @@ def parse_case(text: str, path: Path | None = None) -> tuple[CaseFile, list[Prob
             if not isinstance(value, dict):
                 problems.append(Problem(where, line, key, "module", "'module' must be a mapping"))
             else:
-                case.module = dict(value)
+                case.module = _plain(value)
         elif key.startswith("x-"):
             case.metadata[key] = _plain(value)
         else:
@@ -105,6 +207,100 @@ def parse_case(text: str, path: Path | None = None) -> tuple[CaseFile, list[Prob
             if node is not None:
                 case.nodes[key] = node
     return case, problems
+
+
+def _bad_character(text: str, offset: int, where: str) -> Problem:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    char = text[offset]
+    name = "a NUL byte" if char == "\0" else f"the control character U+{ord(char):04X}"
+    hint = " (a UTF-16 file? save it as UTF-8)" if char == "\0" else ""
+    return Problem(
+        where,
+        line,
+        None,
+        "encoding",
+        f"the file contains {name} at column {column}, which YAML does not allow{hint}",
+    )
+
+
+def _events(loader_class: type[Any], text: str) -> Generator[Any, None, None]:
+    """The YAML event stream of ``text``: parsing alone builds nothing, so it is safe to read
+    however hostile the file."""
+    loader = loader_class(text)
+    try:
+        while loader.check_event():
+            yield loader.get_event()
+    finally:
+        loader.dispose()
+
+
+def _screen(events: Iterable[Any], where: str) -> Problem | None:
+    """The first reason to refuse building the document from ``events``: nesting deeper than
+    :data:`MAX_DEPTH`, an alias to an undefined or enclosing anchor (a recursive alias), aliases
+    that add more than :data:`MAX_ALIAS_NODES` nodes, or a tag outside :data:`_PLAIN_TAGS`.
+
+    One pass, no recursion: ``sizes`` holds the expanded node count of every open list or
+    mapping, ``anchors`` the expanded size of every anchor (None while it is still open).
+    """
+    from yaml import events as ev
+
+    def refuse(event: Any, rule: str, message: str) -> Problem:
+        return Problem(where, event.start_mark.line + 1, None, rule, message)
+
+    sizes = [0]
+    opened: list[str | None] = []
+    anchors: dict[str, int | None] = {}
+    added = 0
+    for event in events:
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _PLAIN_TAGS:
+            shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+            return refuse(
+                event, "yaml", f"the tag {shown} is not allowed in a case file; write a plain value"
+            )
+        if isinstance(event, ev.DocumentStartEvent):
+            sizes, opened, anchors = [0], [], {}
+        elif isinstance(event, ev.ScalarEvent):
+            sizes[-1] += 1
+            if event.anchor is not None:
+                anchors[event.anchor] = 1
+        elif isinstance(event, ev.CollectionStartEvent):
+            if len(sizes) > MAX_DEPTH:
+                return refuse(
+                    event, "yaml", f"lists and mappings nest more than {MAX_DEPTH} levels deep"
+                )
+            if event.anchor is not None:
+                anchors[event.anchor] = None
+            sizes.append(1)
+            opened.append(event.anchor)
+        elif isinstance(event, ev.CollectionEndEvent):
+            size = sizes.pop()
+            sizes[-1] += size
+            anchor = opened.pop()
+            if anchor is not None:
+                anchors[anchor] = size
+        elif isinstance(event, ev.AliasEvent):
+            if event.anchor not in anchors:
+                return refuse(event, "yaml", f"the alias *{event.anchor} names no anchor before it")
+            size = anchors[event.anchor]
+            if size is None:
+                return refuse(
+                    event,
+                    "yaml",
+                    f"the alias *{event.anchor} is recursive: it stands inside the &{event.anchor} "
+                    "it names",
+                )
+            added += size
+            if added > MAX_ALIAS_NODES:
+                return refuse(
+                    event,
+                    "yaml",
+                    f"aliases would expand the file by more than {MAX_ALIAS_NODES} values "
+                    "(an alias bomb?); write the values out or use fewer aliases",
+                )
+            sizes[-1] += size
+    return None
 
 
 def _parse_node(
@@ -119,8 +315,13 @@ def _parse_node(
         return None
     for key, key_line in getattr(body, "duplicates", []):
         problems.append(Problem(where, key_line, node_id, "duplicate-key", f"'{key}' is repeated"))
+    key_lines: dict[str, int] = getattr(body, "lines", {})
     for key in body:
-        if key in NODE_KEYS or (isinstance(key, str) and key.startswith("x-")):
+        if not isinstance(key, str):
+            at_line = key_lines.get(str(key), line)
+            problems.append(Problem(where, at_line, node_id, "key", "keys must be strings"))
+            continue
+        if key in NODE_KEYS or key.startswith("x-"):
             continue
         hint = _SNAKE_HINTS.get(key)
         suffix = f"; did you mean '{hint}'?" if hint else " (extra keys must start with 'x-')"
@@ -179,7 +380,8 @@ def _parse_node(
     node.extra = {
         key: _plain(value)
         for key, value in body.items()
-        if key in {"url", "classes"} or (key.startswith("x-") and key not in OWN_KEYS)
+        if isinstance(key, str)
+        and (key in {"url", "classes"} or (key.startswith("x-") and key not in OWN_KEYS))
     }
     return node
 
@@ -196,9 +398,12 @@ def _id_list(body: dict[str, Any], key: str, problem: Any) -> list[str]:
 
 
 def _plain(value: Any) -> Any:
-    """Turn loader mappings back into plain dicts."""
+    """Turn loader mappings back into plain dicts, and dates (YAML reads 2024-05-01 as one) into
+    ISO strings, so metadata can go into a JSON report. Recursive: :func:`_screen` bounds depth."""
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {_plain(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     return value

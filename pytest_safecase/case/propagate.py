@@ -20,20 +20,20 @@ Decision = tuple[Verdict | None, str]
 def effective_levels(nodes: Mapping[str, NodeResult], root: str) -> dict[str, int]:
     """Each node's adoption level: its own, or the lowest level through which it is reached.
 
-    A node is never at a lower level than the node it supports (0 means every level).
+    A node is never at a lower level than the node it supports (0 means every level). The level
+    is the smallest, over the paths from the root, of the largest level on the path: found with a
+    worklist rather than recursion, so a chain of thousands of links cannot overflow the stack.
     """
-    levels: dict[str, int] = {}
-
-    def visit(node_id: str, inherited: int) -> None:
-        level = max(inherited, nodes[node_id].level or 0)
-        if node_id in levels and levels[node_id] <= level:
-            return
-        levels[node_id] = level
+    levels: dict[str, int] = {root: max(0, nodes[root].level or 0)}
+    stack = [root]
+    while stack:
+        node_id = stack.pop()
         node = nodes[node_id]
         for child in node.supported_by + node.in_context_of:
-            visit(child, level)
-
-    visit(root, 0)
+            level = max(levels[node_id], nodes[child].level or 0)
+            if child not in levels or level < levels[child]:
+                levels[child] = level
+                stack.append(child)
     return levels
 
 
@@ -43,20 +43,48 @@ def propagate(
     levels: Mapping[str, int],
     level_limit: int | None,
 ) -> dict[str, Decision]:
-    """The verdict and its one-line reason for every node reachable from ``root``."""
+    """The verdict and its one-line reason for every node reachable from ``root``.
+
+    Children are decided before their parent, in a post-order walk with an explicit stack (no
+    recursion: a chain of thousands of links is fine). A validated case has no loops; were there
+    one, a child still being decided would count as giving no verdict rather than recurse.
+    """
     decided: dict[str, Decision] = {}
+    pending: set[str] = set()
 
     def in_scope(node_id: str) -> bool:
         return level_limit is None or levels.get(node_id, 0) <= level_limit
 
-    def decide(node_id: str) -> Decision:
+    def looked_up(node_id: str) -> Decision:
+        return decided.get(node_id, (None, ""))
+
+    def children(node_id: str) -> list[str]:
+        node = nodes[node_id]
+        if in_scope(node_id) and node.type in (NodeType.CONTEXT, NodeType.JUSTIFICATION):
+            return []
+        if in_scope(node_id) and node.type is NodeType.ASSUMPTION:
+            return []
+        return node.supported_by + node.in_context_of
+
+    stack: list[tuple[str, bool]] = [(root, False)]
+    while stack:
+        node_id, ready = stack.pop()
         if node_id in decided:
-            return decided[node_id]
+            continue
+        if not ready:
+            if node_id in pending:
+                continue
+            pending.add(node_id)
+            stack.append((node_id, True))
+            stack.extend(
+                (child, False)
+                for child in reversed(children(node_id))
+                if child not in decided and child not in pending
+            )
+            continue
         node = nodes[node_id]
         if not in_scope(node_id):
             decision: Decision = (Verdict.NOT_EVALUATED, f"above adoption level {level_limit}")
-            for child in node.supported_by + node.in_context_of:
-                decide(child)
         elif node.type in (NodeType.CONTEXT, NodeType.JUSTIFICATION):
             decision = (None, "")
         elif node.type is NodeType.ASSUMPTION:
@@ -64,11 +92,9 @@ def propagate(
         else:
             if node.risk is not None:
                 node.risk = risk_ledger(nodes, node_id, in_scope, node.risk["budget"])
-            decision = _argument(node, decide, in_scope)
+            decision = _argument(node, looked_up, in_scope)
         decided[node_id] = decision
-        return decision
-
-    decide(root)
+        pending.discard(node_id)
     return decided
 
 

@@ -122,22 +122,19 @@ class CaseResult:
 
     def walk(self, *, with_context: bool = False) -> list[NodeResult]:
         """Every node reachable from the root through supportedBy (and inContextOf, if asked),
-        depth first, each once."""
+        depth first, each once (an explicit stack: a long chain must not overflow Python's)."""
         seen: set[str] = set()
         order: list[NodeResult] = []
-
-        def visit(node_id: str) -> None:
+        stack = [self.root]
+        while stack:
+            node_id = stack.pop()
             if node_id in seen:
-                return
+                continue
             seen.add(node_id)
             node = self.nodes[node_id]
             order.append(node)
-            for child in node.in_context_of if with_context else ():
-                visit(child)
-            for child in node.supported_by:
-                visit(child)
-
-        visit(self.root)
+            children = [*(node.in_context_of if with_context else ()), *node.supported_by]
+            stack.extend(reversed(children))
         return order
 
     def to_dict(self) -> dict[str, Any]:

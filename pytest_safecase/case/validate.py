@@ -86,7 +86,8 @@ def validate_case(case: CaseFile) -> list[Problem]:
     root_goals = [node_id for node_id in roots if nodes[node_id].type is NodeType.GOAL]
     if len(root_goals) != 1:
         found = ", ".join(root_goals) or "none"
-        line = nodes[root_goals[1]].line if len(root_goals) > 1 else None
+        shown = root_goals[1:] or roots  # the second root goal, or what stands at the top instead
+        line = nodes[shown[0]].line if shown else None
         problems.append(
             Problem(
                 where,
@@ -237,34 +238,48 @@ def _allowed_support(kind: NodeType) -> str:
 
 
 def _cycles(case: CaseFile, where: str) -> list[Problem]:
+    """Every loop of supportedBy/inContextOf links, named by its ids. An explicit stack, not
+    recursion: a chain of thousands of links is a valid case and must not overflow the stack."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     problems: list[Problem] = []
-
-    def visit(node_id: str, path: list[str]) -> None:
-        state[node_id] = 1
-        node = case.nodes[node_id]
-        for child in node.supported_by + node.in_context_of:
-            if child not in case.nodes:
+    for start in case.nodes:
+        if start in state:
+            continue
+        state[start] = 1
+        path = [start]
+        position = {start: 0}
+        stack = [iter(_links(case.nodes[start]))]
+        while stack:
+            node_id = path[-1]
+            child = next(stack[-1], None)
+            if child is None:
+                state[node_id] = 2
+                del position[node_id]
+                path.pop()
+                stack.pop()
+            elif child not in case.nodes:
                 continue
-            if state.get(child) == 1:
-                loop = [*path[path.index(child) :], child] if child in path else [node_id, child]
+            elif state.get(child) == 1:
+                loop = [*path[position[child] :], child]
                 problems.append(
                     Problem(
                         where,
-                        node.line,
+                        case.nodes[node_id].line,
                         node_id,
                         "cycle",
                         "the argument loops: " + " -> ".join(loop),
                     )
                 )
             elif child not in state:
-                visit(child, [*path, child])
-        state[node_id] = 2
-
-    for node_id in case.nodes:
-        if node_id not in state:
-            visit(node_id, [node_id])
+                state[child] = 1
+                position[child] = len(path)
+                path.append(child)
+                stack.append(iter(_links(case.nodes[child])))
     return problems
+
+
+def _links(node: Node) -> list[str]:
+    return node.supported_by + node.in_context_of
 
 
 def _reachable(case: CaseFile, root: str) -> set[str]:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from pytest_safecase.case import load_case, validate_case
+from pytest_safecase.case import CaseError, read_case
+from pytest_safecase.compare import diff_results, diff_table
 from pytest_safecase.report import RENDERERS, ReportError, load_report
-from pytest_safecase.report.diff import diff_results, diff_table
 from pytest_safecase.report.terminal import summary_line, tree_lines
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -80,12 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
-    case, problems = load_case(args.file)
-    problems = problems or validate_case(case)
-    if problems:
-        for problem in problems:
+    try:
+        case = read_case(args.file)
+    except CaseError as exc:
+        for problem in exc.problems:
             print(problem, file=out)
-        print(f"{args.file}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=out)
+        count = len(exc.problems)
+        print(f"{args.file}: {count} problem{'s' if count != 1 else ''}", file=out)
         return FAILED
     kinds = Counter(node.type.value for node in case.nodes.values())
     described = ", ".join(f"{n} {_plural(kind.lower(), n)}" for kind, n in kinds.items())

@@ -13,7 +13,7 @@ import numbers
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pytest_safecase.report._common import visible
+from pytest_safecase._escape import visible
 from pytest_safecase.verdict import Verdict
 
 if TYPE_CHECKING:

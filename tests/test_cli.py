@@ -13,9 +13,9 @@ import pytest
 import scipy.stats  # noqa: F401 - imported once, before pytester's runs (numpy loads once)
 import yaml
 
+from pytest_safecase._pytest.plugin import RESULT_KEY
 from pytest_safecase.case.result import CaseResult
 from pytest_safecase.cli import main
-from pytest_safecase.plugin import RESULT_KEY
 from pytest_safecase.report import SCHEMA_VERSION, render_json
 
 VALID_CASE = """\

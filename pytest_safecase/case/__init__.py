@@ -10,6 +10,7 @@ from pytest_safecase.case.model import (
     NodeType,
 )
 from pytest_safecase.case.problems import CaseError, Problem
+from pytest_safecase.case.read import read_case
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
 from pytest_safecase.case.validate import validate_case, validate_claims
 
@@ -28,6 +29,7 @@ __all__ = [
     "assemble",
     "load_case",
     "parse_case",
+    "read_case",
     "validate_case",
     "validate_claims",
 ]

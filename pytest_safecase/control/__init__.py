@@ -4,54 +4,63 @@ Tasks and the sandbox score code; policies ask U and T (LLMs or the offline ``bu
 to solve, attack, monitor and edit; protocols turn suspicion scores into decisions; metrics turn
 outcomes into deployment safety and usefulness with confidence intervals.
 
-Names load on first use (PEP 562): pytest loads this package's plugin in every run, and
-numpy, the attack library and the evaluation are only needed by runs that evaluate.
+Importing this package loads numpy and the evaluation: the pytest adapter imports it only inside
+the fixtures that evaluate.
 """
 
-from __future__ import annotations
-
-from pytest_safecase._lazy import lazy_exports
-
-_HOMES = {
-    "STRATEGIES": "attacks",
-    "Backdoor": "attacks",
-    "craft_backdoor": "attacks",
-    "BackdoorCheck": "backdoor",
-    "check_backdoor": "backdoor",
-    "check_many": "backdoor",
-    "edit_code": "editing",
-    "redact_code": "editing",
-    "DEFAULT_AUDIT_BUDGET": "evaluation",
-    "DEFAULT_DEFER_FRACTIONS": "evaluation",
-    "ControlResults": "evaluation",
-    "EvaluationParameters": "evaluation",
-    "Frontier": "evaluation",
-    "HoneypotRecord": "evaluation",
-    "ProtocolResult": "evaluation",
-    "TaskRecord": "evaluation",
-    "analyse_records": "evaluation",
-    "compute_frontier": "evaluation",
-    "run_control_evaluation": "evaluation",
-    "DEFAULT_DEPLOYMENT_TASKS": "metrics",
-    "Estimate": "metrics",
-    "audit_threshold": "metrics",
-    "deployment_safety": "metrics",
-    "roc_auc": "metrics",
-    "simulate_deployments": "metrics",
-    "upfront_red_win_probability": "metrics",
-    "MonitorReport": "monitor",
-    "analyse": "monitor",
-    "PROTOCOL_KINDS": "protocols",
-    "ProtocolSpec": "protocols",
-    "decide": "protocols",
-    "default_protocols": "protocols",
-    "Task": "tasks",
-    "TaskFormatError": "tasks",
-    "TaskSet": "tasks",
-    "load_humaneval": "tasks",
-    "load_jsonl": "tasks",
-    "parse_visible_examples": "tasks",
-}
+from pytest_safecase.control.attacks import (
+    STRATEGIES,
+    Backdoor,
+    craft_backdoor,
+)
+from pytest_safecase.control.backdoor import (
+    BackdoorCheck,
+    check_backdoor,
+    check_many,
+)
+from pytest_safecase.control.editing import (
+    edit_code,
+    redact_code,
+)
+from pytest_safecase.control.evaluation import (
+    DEFAULT_AUDIT_BUDGET,
+    DEFAULT_DEFER_FRACTIONS,
+    ControlResults,
+    EvaluationParameters,
+    Frontier,
+    HoneypotRecord,
+    ProtocolResult,
+    TaskRecord,
+    analyse_records,
+    compute_frontier,
+    run_control_evaluation,
+)
+from pytest_safecase.control.metrics import (
+    DEFAULT_DEPLOYMENT_TASKS,
+    Estimate,
+    audit_threshold,
+    deployment_safety,
+    roc_auc,
+    simulate_deployments,
+    upfront_red_win_probability,
+)
+from pytest_safecase.control.monitor import (
+    MonitorReport,
+    analyse,
+)
+from pytest_safecase.control.protocols import (
+    PROTOCOL_KINDS,
+    ProtocolSpec,
+    default_protocols,
+)
+from pytest_safecase.control.tasks import (
+    Task,
+    TaskFormatError,
+    TaskSet,
+    load_humaneval,
+    load_jsonl,
+    parse_visible_examples,
+)
 
 __all__ = [
     "DEFAULT_AUDIT_BUDGET",
@@ -80,7 +89,6 @@ __all__ = [
     "check_many",
     "compute_frontier",
     "craft_backdoor",
-    "decide",
     "default_protocols",
     "deployment_safety",
     "edit_code",
@@ -93,5 +101,3 @@ __all__ = [
     "simulate_deployments",
     "upfront_red_win_probability",
 ]
-
-__getattr__ = lazy_exports(__name__, _HOMES)

@@ -52,6 +52,10 @@ from .protocols import (
 )
 from .tasks import Task, TaskSet
 
+HONEYPOT_SEED_OFFSET = 7919
+"""Added to the run's seed for choosing honeypot tasks, so that choice is not the same random
+stream as attack selection (a prime, so runs with neighbouring seeds do not collide)."""
+
 __all__ = [
     "DEFAULT_AUDIT_BUDGET",
     "DEFAULT_DEFER_FRACTIONS",
@@ -328,7 +332,7 @@ def _check_all(items: Sequence[tuple[Task, str, str]], workers: int | None) -> l
 
 def _honeypot_tasks(tasks: TaskSet, count: int, seed: int) -> list[Task]:
     """A reproducible, spread-out choice of tasks for the blue team's synthetic backdoors."""
-    rng = np.random.default_rng(seed + 7919)
+    rng = np.random.default_rng(seed + HONEYPOT_SEED_OFFSET)
     order = rng.permutation(len(tasks))
     return [tasks[int(i)] for i in order[: min(count, len(tasks))]]
 

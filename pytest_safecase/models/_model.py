@@ -349,7 +349,7 @@ class Model:
 def _scrubbed(text: str) -> str:
     """``text`` on one line, with the value of every secret-looking environment variable
     redacted: providers and proxies echo requests (keys included) in their error bodies."""
-    from pytest_safecase.report import redact, secret_values
+    from pytest_safecase._secrets import redact, secret_values
 
     return " ".join(redact(text, secret_values(os.environ)).split())
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_safecase._secrets import redact, secret_values
 from pytest_safecase.case.result import CaseResult
 from pytest_safecase.report._files import attachment_files
 from pytest_safecase.report._json import render_json, report_document
@@ -37,35 +37,6 @@ REPORT_FILES: dict[str, str] = {
     "gsn2x": "safecase.gsn.yaml",
     "tea": "safecase.tea.json",
 }
-
-REDACTED = "[redacted]"
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
-_MIN_SECRET = 8
-
-
-def secret_values(env: Mapping[str, str]) -> list[str]:
-    """Values of environment variables whose names say they hold a secret, longest first."""
-    values = {
-        value
-        for name, value in env.items()
-        if _SECRET_NAME.search(name) and len(value.strip()) >= _MIN_SECRET
-    }
-    return sorted(values, key=len, reverse=True)
-
-
-def redact(value: Any, secrets: list[str]) -> Any:
-    """``value`` with every secret replaced, through dicts and lists."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {redact(key, secrets): redact(item, secrets) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact(item, secrets) for item in value]
-    return value
 
 
 def scrubbed(

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_safecase._escape import visible
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._common import is_open_leaf, visible
+from pytest_safecase.report._wording import is_open_leaf
 from pytest_safecase.report.markdown import render_markdown
 from pytest_safecase.verdict import Verdict
 

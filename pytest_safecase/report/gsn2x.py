@@ -14,7 +14,7 @@ import yaml
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
-from pytest_safecase.report._common import RATE_KINDS, context_nodes, headline, number, operator
+from pytest_safecase.report._wording import RATE_KINDS, context_nodes, headline, number, operator
 
 SOLUTION_PREFIX = "Sn-"
 _CASE_KEYS = ("x-level", "x-argument", "x-accepted")

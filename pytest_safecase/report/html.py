@@ -14,17 +14,6 @@ from typing import Any
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
-from pytest_safecase.report._common import (
-    MODEL_COLUMNS,
-    VERDICT_COLOURS,
-    VERDICT_WORDS,
-    context_nodes,
-    headline,
-    ledger_sentence,
-    model_rows,
-    record_sentence,
-    run_facts,
-)
 from pytest_safecase.report._files import AttachmentFile, attachment_files
 from pytest_safecase.report._layout import (
     H_GAP,
@@ -34,6 +23,17 @@ from pytest_safecase.report._layout import (
     Box,
     Diagram,
     layout,
+)
+from pytest_safecase.report._wording import (
+    MODEL_COLUMNS,
+    VERDICT_COLOURS,
+    VERDICT_WORDS,
+    context_nodes,
+    headline,
+    ledger_sentence,
+    model_rows,
+    record_sentence,
+    run_facts,
 )
 from pytest_safecase.verdict import Verdict
 

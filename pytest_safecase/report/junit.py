@@ -22,9 +22,10 @@ from typing import Any
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
+from pytest_safecase._escape import visible
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._common import RATE_KINDS, visible
+from pytest_safecase.report._wording import RATE_KINDS
 from pytest_safecase.verdict import Verdict
 
 _RATE_FIELDS = (

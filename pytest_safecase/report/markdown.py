@@ -7,7 +7,7 @@ from typing import Any
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._common import (
+from pytest_safecase.report._wording import (
     MODEL_COLUMNS,
     VERDICT_COLOURS,
     context_nodes,

@@ -17,7 +17,7 @@ from typing import Any
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
-from pytest_safecase.report._common import headline, record_sentence
+from pytest_safecase.report._wording import headline, record_sentence
 
 TEA_VERSION = "1.0"
 _NAMESPACE = uuid.UUID("5d3c6a36-58f4-4f5e-9a0e-3f1f1c6e2b7a")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_safecase._escape import visible
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._common import visible
 from pytest_safecase.verdict import Verdict
 
 MAX_WIDTH = 100

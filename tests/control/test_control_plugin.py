@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_safecase._pytest.control import shared_results
 from pytest_safecase.control import HoneypotRecord, TaskRecord, analyse_records
-from pytest_safecase.control._pytest import shared_results
 from pytest_safecase.control.evaluation import EvaluationParameters
 
 RecordFactory = Callable[[], tuple[list[TaskRecord], list[HoneypotRecord]]]
@@ -29,7 +29,7 @@ def test_results(control_results):
 
 def test_fixtures_compute_once_and_reuse_the_cache(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_claims=CLAIMS)
-    arguments = ["-p", "pytest_safecase.control._pytest", "--safecase-tasks", "3", "-q"]
+    arguments = ["-p", "pytest_safecase._pytest.control", "--safecase-tasks", "3", "-q"]
     first = pytester.runpytest(*arguments)
     first.assert_outcomes(passed=2)
     cached = list((pytester.path / ".pytest_cache" / "d" / "safecase-control").glob("*.json"))
@@ -48,7 +48,7 @@ def test_fixtures_compute_once_and_reuse_the_cache(pytester: pytest.Pytester) ->
 
 def test_bad_task_limit_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_claims=CLAIMS)
-    result = pytester.runpytest("-p", "pytest_safecase.control._pytest", "--safecase-tasks", "0")
+    result = pytester.runpytest("-p", "pytest_safecase._pytest.control", "--safecase-tasks", "0")
     assert result.ret != 0
 
 

@@ -22,10 +22,9 @@ from pytest_safecase.models import (
     RetryPolicy,
     Usage,
     UsageLedger,
-    cache_key,
     get_model,
 )
-from pytest_safecase.models._cache import CACHE_FILE_NAME
+from pytest_safecase.models._cache import CACHE_FILE_NAME, cache_key
 
 REPLY = Reply("stored answer", "m-1", Usage(3, 4))
 
@@ -142,7 +141,8 @@ def test_foreign_schema_version_is_treated_as_unreadable(tmp_path: Path) -> None
 WRITER = textwrap.dedent(
     """
     import sys
-    from pytest_safecase.models import Reply, Request, ResponseCache, Usage, cache_key
+    from pytest_safecase.models import Reply, Request, ResponseCache, Usage
+    from pytest_safecase.models._cache import cache_key
     cache = ResponseCache(sys.argv[1])
     worker = sys.argv[2]
     for n in range(150):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fakeserver import FakeLLMServer, Fault
 
-PLUGIN = ("-p", "pytest_safecase.models._pytest")
+PLUGIN = ("-p", "pytest_safecase._pytest.models")
 
 X_MODELS_CASE = """
 G1:
@@ -264,7 +264,7 @@ def test_x_models_block_of_the_safety_case_yaml(project: pytest.Pytester) -> Non
 def test_a_claim_whose_model_calls_fail_is_an_error_never_supported(
     project: pytest.Pytester, llm_env: FakeLLMServer, tmp_path: Path
 ) -> None:
-    from pytest_safecase.plugin import RESULT_KEY
+    from pytest_safecase._pytest.plugin import RESULT_KEY
     from pytest_safecase.verdict import Verdict
 
     project.makepyfile(

@@ -17,7 +17,8 @@ from pytest_safecase.models._progress import LineProgress
 SCRIPT = textwrap.dedent(
     """
     import time
-    from pytest_safecase.models import Request, get_model, register_builtin, UsageLedger
+    from pytest_safecase.models import Request, get_model, register_builtin
+    from pytest_safecase.models._accounting import UsageLedger
 
     def slow(request):
         time.sleep(0.01)
@@ -105,7 +106,7 @@ def test_batch(untrusted_model):
 
 
 def run_pytest(project: Path, on_terminal: bool) -> str:
-    command = [sys.executable, "-m", "pytest", "-p", "pytest_safecase.models._pytest", "-q"]
+    command = [sys.executable, "-m", "pytest", "-p", "pytest_safecase._pytest.models", "-q"]
     if not on_terminal:
         done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr

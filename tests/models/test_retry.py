@@ -9,8 +9,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from pytest_safecase.models import ModelError, RetryableError, RetryPolicy, parse_retry_after
-from pytest_safecase.models._retry import call_with_retries
+from pytest_safecase.models import ModelError, RetryableError, RetryPolicy
+from pytest_safecase.models._retry import call_with_retries, parse_retry_after
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import scipy.stats  # noqa: F401 - imported once, before pytester's runs (numpy loads once)
 
+from pytest_safecase._pytest.plugin import RESULT_KEY
 from pytest_safecase.case.result import CaseResult
-from pytest_safecase.plugin import RESULT_KEY
 
 CASE_YAML = """\
 module:

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from pytest_safecase.report._common import visible
+from pytest_safecase._escape import visible
 
 # Every control character but newline, with DEL and the C1 range (\x9b starts a CSI sequence).
 RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")

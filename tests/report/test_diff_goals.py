@@ -1,7 +1,7 @@
 """`safecase diff` also catches a goal that got worse without any claim changing verdict."""
 
 from pytest_safecase.case import ClaimSpec, TestOutcome, assemble, parse_case
-from pytest_safecase.report.diff import diff_results
+from pytest_safecase.compare import diff_results
 from pytest_safecase.verdict import Verdict
 
 CASE = """

@@ -15,8 +15,8 @@ import pytest
 
 from pytest_safecase.case.result import CaseResult
 from pytest_safecase.report import render_html
-from pytest_safecase.report._common import VERDICT_COLOURS
 from pytest_safecase.report._layout import layout
+from pytest_safecase.report._wording import VERDICT_COLOURS
 from pytest_safecase.verdict import Verdict
 
 SCRIPT_NOTE = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">'

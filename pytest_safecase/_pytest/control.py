@@ -1,16 +1,15 @@
 """pytest glue for control evaluations: options and the session fixtures claims use.
 
-Loaded by the core plugin (``pytest_plugins``) or alone with ``-p pytest_safecase.control._pytest``
-(next to ``-p pytest_safecase.models._pytest``, which provides ``untrusted_model`` and
+Loaded by the core plugin (``pytest_plugins``) or alone with ``-p pytest_safecase._pytest.control``
+(next to ``-p pytest_safecase._pytest.models``, which provides ``untrusted_model`` and
 ``trusted_model``). The evaluation is expensive, and under pytest-xdist every worker would build
 its own session fixture; so the result is stored in the pytest cache directory under a key made
 of everything it depends on (task-set hash, model specs, parameters, package version), and a
-file lock (``fcntl.flock``) makes the first process compute it while the others wait and read it.
+file lock (``filelock``) makes the first process compute it while the others wait and read it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import json
@@ -28,10 +27,9 @@ import pytest
 from pytest_safecase.models._defaults import BASE_URL_ENVS
 
 if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks for it
+    from pytest_safecase.control.evaluation import ControlResults, EvaluationParameters, Progress
+    from pytest_safecase.control.tasks import TaskSet
     from pytest_safecase.models import Model
-
-    from .evaluation import ControlResults, EvaluationParameters, Progress
-    from .tasks import TaskSet
 
 CACHE_SUBDIR = "safecase-control"
 RUN_TOKEN = pytest.StashKey[str]()
@@ -66,7 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _freshness(config: pytest.Config) -> str:
     """Reuse evaluations across runs only while model answers may be reused (cache on/replay)."""
-    from pytest_safecase.models._pytest import run_settings
+    from pytest_safecase._pytest.models import run_settings
 
     return config.stash[RUN_TOKEN] if run_settings(config).cache_mode == "off" else ""
 
@@ -132,23 +130,21 @@ def shared_results(
     compute: Callable[[], ControlResults],
 ) -> ControlResults:
     """The cached result for ``key``, computing it under an exclusive lock if it is missing."""
-    from .evaluation import ControlResults
+    from filelock import FileLock
+
+    from pytest_safecase.control.evaluation import ControlResults
 
     target = directory / f"{key}.json"
-    with open(directory / f"{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if target.exists():
-                return ControlResults.from_dict(json.loads(target.read_text("utf-8")))
-            results = compute()
-            payload = json.dumps(results.to_dict(), allow_nan=False)
-            descriptor, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-                stream.write(payload)
-            os.replace(temporary, target)
-            return results
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(directory / f"{key}.lock"):
+        if target.exists():
+            return ControlResults.from_dict(json.loads(target.read_text("utf-8")))
+        results = compute()
+        payload = json.dumps(results.to_dict(), allow_nan=False)
+        descriptor, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(payload)
+        os.replace(temporary, target)
+        return results
 
 
 def _progress_printer() -> Progress | None:
@@ -161,7 +157,7 @@ def _progress_printer() -> Progress | None:
 @pytest.fixture(scope="session")
 def control_tasks(pytestconfig: pytest.Config) -> TaskSet:
     """The task set of the control evaluation: HumanEval, cut to ``--safecase-tasks`` if given."""
-    from .tasks import load_humaneval
+    from pytest_safecase.control.tasks import load_humaneval
 
     tasks = load_humaneval()
     limit = pytestconfig.getoption("safecase_tasks")
@@ -185,7 +181,7 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
     def evaluate(
         tasks: TaskSet, untrusted: Model, trusted: Model, **overrides: Any
     ) -> ControlResults:
-        from .evaluation import EvaluationParameters, run_control_evaluation
+        from pytest_safecase.control.evaluation import EvaluationParameters, run_control_evaluation
 
         overrides.setdefault("seed", pytestconfig.getoption("safecase_seed"))
         parameters = EvaluationParameters(**overrides)

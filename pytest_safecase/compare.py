@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._common import RATE_KINDS, decisive_bound, margin, number
+from pytest_safecase.report._wording import RATE_KINDS, decisive_bound, margin, number
 from pytest_safecase.verdict import SEVERITY, Verdict
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_safecase._state import CASE_KEY, EVIDENCE_KEY
+from pytest_safecase._pytest.stash import CASE_KEY, EVIDENCE_KEY
 from pytest_safecase.case import CaseFile
 from pytest_safecase.evidence import Evidence
 

@@ -1,7 +1,7 @@
 """The pytest side of the model layer: options, the two model fixtures, header and usage summary.
 
 Loaded by the core plugin (``pytest_plugins``) or on its own with
-``-p pytest_safecase.models._pytest``. Per-test usage travels on each test report as the JSON-safe
+``-p pytest_safecase._pytest.models``. Per-test usage travels on each test report as the JSON-safe
 attribute ``report.safecase_usage`` (``{spec: ModelUsage fields}``), so totals are correct under
 pytest-xdist too; a test that died of a ``ModelError`` carries ``report.safecase_model_error``
 and shows it as one line (where the test called the model, and why it failed), not a traceback
@@ -19,21 +19,32 @@ from typing import TYPE_CHECKING, Any, Literal
 import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
-from .._state import case_metadata
-from ._accounting import LEDGER, ModelUsage, UsageBySpec, merge_usage, usage_since
-from ._defaults import (
+from pytest_safecase._pytest.stash import case_metadata
+from pytest_safecase.models._accounting import (
+    LEDGER,
+    ModelUsage,
+    UsageBySpec,
+    merge_usage,
+    usage_since,
+)
+from pytest_safecase.models._defaults import (
     BASE_URL_ENVS,
     CACHE_MODES,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_TIMEOUT,
     CacheMode,
 )
-from ._errors import ModelError
-from ._progress import MIN_BATCH_FOR_PROGRESS, LineProgress, Progress, ProgressFactory
+from pytest_safecase.models._errors import ModelError
+from pytest_safecase.models._progress import (
+    MIN_BATCH_FOR_PROGRESS,
+    LineProgress,
+    Progress,
+    ProgressFactory,
+)
 
 if TYPE_CHECKING:
-    from ._cache import ResponseCache
-    from ._model import Model
+    from pytest_safecase.models._cache import ResponseCache
+    from pytest_safecase.models._model import Model
 
 Role = Literal["untrusted", "trusted"]
 ROLES: tuple[Role, ...] = ("untrusted", "trusted")
@@ -215,6 +226,7 @@ def run_settings(config: pytest.Config) -> ModelSettings:
     return _state(config).settings
 
 
+@pytest.hookimpl(trylast=True)  # after the core plugin loaded the case file and its x-models
 def pytest_configure(config: pytest.Config) -> None:
     state = _RunState(
         settings=read_settings(config),
@@ -241,10 +253,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     ``replay`` needs no keys: it never calls a provider. Defaults are checked when first used.
     """
     state = _state(session.config)
-    state.choices = {role: choose_model(session.config, role) for role in ROLES}
     if all(choice.is_default for choice in state.choices.values()):
         return
-    from ._registry import make_provider
+    from pytest_safecase.models._registry import make_provider
 
     problems = []
     for choice in state.choices.values():
@@ -276,18 +287,18 @@ def _describe(spec: str) -> str:
     base_url = os.environ.get(BASE_URL_ENVS.get(prefix, ""), "")
     if not base_url:
         return spec
-    from ._wire import redact_url
+    from pytest_safecase.models._wire import redact_url
 
     return f"{spec} at {redact_url(base_url)}"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    # Chosen afresh: the safety case's x-models may have been loaded after our configure.
+    state = _state(config)
     models = ", ".join(
         f"{choice.role}={_describe(choice.spec)} ({choice.source})"
-        for choice in (choose_model(config, role) for role in ROLES)
+        for choice in state.choices.values()
     )
-    settings = _state(config).settings
+    settings = state.settings
     return [
         f"safecase models: {models}",
         f"safecase model cache: {settings.cache_mode} at {settings.cache_dir} "
@@ -300,7 +311,7 @@ def _shared_cache(state: _RunState) -> ResponseCache | None:
     if state.settings.cache_mode == "off":
         return None
     if state.cache is None:
-        from ._cache import ResponseCache
+        from pytest_safecase.models._cache import ResponseCache
 
         state.cache = ResponseCache(state.settings.cache_dir)
     return state.cache
@@ -334,8 +345,8 @@ def _terminal_progress(config: pytest.Config) -> ProgressFactory:
 
 def build_model(config: pytest.Config, role: Role) -> Model:
     """The model chosen for ``role``, wired to this run's cache, retries and progress."""
-    from ._registry import get_model
-    from ._retry import RetryPolicy
+    from pytest_safecase.models._registry import get_model
+    from pytest_safecase.models._retry import RetryPolicy
 
     state = _state(config)
     settings = state.settings
@@ -473,14 +484,26 @@ def usage_table(usage: UsageBySpec, indent: str = "", header: bool = True) -> li
     return ([render(titles)] if header else []) + [render(row) for row in rows]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_safecase_usage_by_test(config: pytest.Config) -> dict[str, dict[str, Any]] | None:
+    """This run's per-test model usage, for the safety-case report."""
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return None
+    return {
+        nodeid: {spec: usage.to_json() for spec, usage in by_spec.items()}
+        for nodeid, by_spec in state.per_test.items()
+    }
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_safecase_run_info(config: pytest.Config) -> dict[str, Any] | None:
     """The models each role used, where the choice came from, and their usage, for the report."""
     state = config.stash.get(_STATE, None)
     if state is None:
         return None
     models = {}
-    for role in ROLES:
-        choice = choose_model(config, role)
+    for role, choice in state.choices.items():
         usage = state.totals.get(choice.spec)
         models[role] = {
             "spec": _describe(choice.spec),
@@ -488,13 +511,3 @@ def pytest_safecase_run_info(config: pytest.Config) -> dict[str, Any] | None:
             **(usage.to_json() if usage else {}),
         }
     return {"models": models}
-
-
-def run_usage(config: pytest.Config) -> UsageBySpec:
-    """Per-model totals of this run so far (complete on the controller after the last test)."""
-    return _state(config).totals
-
-
-def usage_by_test(config: pytest.Config) -> dict[str, UsageBySpec]:
-    """Per-test, per-model usage of this run so far, keyed by node id (controller only)."""
-    return _state(config).per_test

@@ -22,22 +22,26 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_safecase._escape import visible
+from pytest_safecase._pytest.claims import (
+    MARKER,
+    MARKER_HELP,
+    ClaimDeclarationError,
+    spec_from_marker,
+)
+from pytest_safecase._pytest.fixtures import evidence, safety_case
+from pytest_safecase._pytest.stash import CASE_KEY, EVIDENCE_KEY, SPEC_KEY
 from pytest_safecase._runinfo import base_run_info, now_iso
-from pytest_safecase._state import CASE_KEY, EVIDENCE_KEY, SPEC_KEY
 from pytest_safecase.case import (
+    CaseError,
     CaseResult,
     ClaimSpec,
     TestOutcome,
-    load_case,
-    validate_case,
+    read_case,
     validate_claims,
 )
-from pytest_safecase.claims import MARKER, MARKER_HELP, ClaimDeclarationError, spec_from_marker
+from pytest_safecase.case.gather import CaseRun, phase_verdict
 from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
-from pytest_safecase.fixtures import evidence, safety_case
-from pytest_safecase.report._common import visible
-from pytest_safecase.report.terminal import summary_line, tree_lines
-from pytest_safecase.run import CaseRun, phase_verdict
 from pytest_safecase.verdict import Verdict, combine
 
 if TYPE_CHECKING:
@@ -45,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["evidence", "safety_case"]
 
-pytest_plugins = ["pytest_safecase.models._pytest", "pytest_safecase.control._pytest"]
+pytest_plugins = ["pytest_safecase._pytest.models", "pytest_safecase._pytest.control"]
 
 RUN_KEY = pytest.StashKey[CaseRun]()
 RESULT_KEY = pytest.StashKey[CaseResult]()
@@ -55,11 +59,13 @@ WORKER_CLAIMS = "safecase_claims"
 WORKER_PROBLEMS = "safecase_problems"
 WORKER_CLAIMS_FILE = "safecase_claims_file"
 CLAIM_PROBLEMS = "claims disagree with the safety case:"
+MESSAGE_CHARS = 400
+"""A verdict's message is cut to this many characters: the report shows it on one line."""
 _UNREAD = object()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from pytest_safecase import hookspecs
+    from pytest_safecase._pytest import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
 
@@ -98,6 +104,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("safecase_file", "path of the safety-case YAML, relative to the rootdir")
 
 
+@pytest.hookimpl(tryfirst=True)  # the case file first: sub-plugins read its x- settings
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     level = config.getoption("safecase_level")
@@ -106,13 +113,13 @@ def pytest_configure(config: pytest.Config) -> None:
     case = None
     path = _case_path(config)
     if path is not None:
-        case, problems = load_case(path)
-        problems = problems or validate_case(case)
-        if problems:
+        try:
+            case = read_case(path)
+        except CaseError as exc:
             raise pytest.UsageError(
                 "invalid safety case:\n"
-                + "\n".join(f"  {visible(str(problem))}" for problem in problems)
-            )
+                + "\n".join(f"  {visible(str(problem))}" for problem in exc.problems)
+            ) from None
         config.stash[CASE_KEY] = case
     run = CaseRun(case, level_limit=level)
     config.stash[RUN_KEY] = run
@@ -210,9 +217,6 @@ class Controller:
             self.crashes.setdefault(
                 report.nodeid, "the test process crashed" + (f": {detail[0]}" if detail else "")
             )
-        usage = getattr(report, "safecase_usage", None)
-        if usage:
-            self.run.add_usage(report.nodeid, usage)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -270,7 +274,8 @@ class Controller:
         self._settle_crashes()
         if not self.run.claims and self.run.case is None:
             return
-        result = self.run.result()
+        usage = self.config.hook.pytest_safecase_usage_by_test(config=self.config)
+        result = self.run.result(usage)
         self.config.stash[RESULT_KEY] = result
         from pytest_safecase.report._emit import emit_reports, wants_github
 
@@ -286,6 +291,8 @@ class Controller:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from pytest_safecase.report.terminal import summary_line, tree_lines
+
         for line in ([f"ERROR: {CLAIM_PROBLEMS}"] if self.problems else []) + self.problems:
             shown = line if line.startswith("ERROR") else f"  {visible(line)}"
             terminalreporter.write_line(shown, red=True)
@@ -409,4 +416,4 @@ def _message(report: pytest.TestReport, call: pytest.CallInfo[None], verdict: Ve
     else:
         text = call.excinfo.exconly().strip()
     where = "" if call.when == "call" else f"in {call.when}: "
-    return where + (text if len(text) <= 400 else text[:399] + "…")
+    return where + (text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,25 +11,6 @@ from pytest_safecase.case.result import CaseResult, NodeResult
 from pytest_safecase.verdict import SEVERITY, Verdict
 
 RATE_KINDS = ("rate", "sequential-rate")
-
-_INVISIBLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-"""Control characters but newline (C0, DEL, C1: ``\\x9b`` opens an ANSI sequence too), lone
-surrogates and the two non-characters XML 1.0 forbids."""
-
-
-def visible(text: str) -> str:
-    """``text`` with every control character but newline written as an escape (``\\x1b``).
-
-    Run, model and case strings reach the terminal and XML through this: a raw escape sequence
-    could rewrite what a reviewer sees, and most control characters make XML unreadable.
-    """
-    return _INVISIBLE.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
 
 VERDICT_WORDS: dict[Verdict, str] = {
     Verdict.SUPPORTED: "supported: the evidence clears the threshold",
@@ -52,9 +32,6 @@ VERDICT_COLOURS: dict[Verdict | None, tuple[str, str]] = {
     None: ("#ffffff", "#777777"),
 }
 """(fill, stroke) per verdict; None is a context or justification, which has no verdict."""
-
-GATE_BLOCKING = frozenset(SEVERITY) - {Verdict.SUPPORTED}
-"""Every verdict but supported blocks a release gate."""
 
 
 def headline(result: CaseResult) -> str:

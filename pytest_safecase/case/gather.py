@@ -5,8 +5,8 @@ Nothing here touches pytest: the plugin feeds it plain data taken from items and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pytest_safecase.case import CaseFile, CaseResult, ClaimSpec, TestOutcome, assemble
@@ -44,7 +44,6 @@ class CaseRun:
     level_limit: int | None = None
     claims: dict[str, ClaimSpec] = field(default_factory=dict)
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
-    usage: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def add_claims(self, specs: Iterable[ClaimSpec | dict[str, Any]]) -> None:
         for spec in specs:
@@ -81,22 +80,16 @@ class CaseRun:
             }
         )
 
-    def add_usage(self, nodeid: str, usage: dict[str, dict[str, Any]]) -> None:
-        """Add one phase's model usage ({spec: counters}) to the test's total."""
-        totals = self.usage.setdefault(nodeid, {})
-        for spec, counters in usage.items():
-            mine = totals.setdefault(spec, {})
-            for key, value in counters.items():
-                if isinstance(value, bool):
-                    mine[key] = mine.get(key, False) or value
-                elif isinstance(value, int | float):
-                    mine[key] = mine.get(key, 0) + value
-
-    def result(self) -> CaseResult:
-        for nodeid, usage in self.usage.items():
-            if nodeid in self.outcomes:
-                self.outcomes[nodeid].usage = usage
+    def result(self, usage_by_test: Mapping[str, dict[str, Any]] | None = None) -> CaseResult:
+        """The assembled case; ``usage_by_test`` (node id: model usage) goes on the outcomes."""
+        usage_by_test = usage_by_test or {}
+        outcomes = {
+            nodeid: replace(outcome, usage=dict(usage_by_test[nodeid]))
+            if nodeid in usage_by_test
+            else outcome
+            for nodeid, outcome in self.outcomes.items()
+        }
         ordered = sorted(
             self.claims.values(), key=lambda spec: (spec.path, spec.line or 0, spec.nodeid)
         )
-        return assemble(self.case, ordered, self.outcomes, level_limit=self.level_limit)
+        return assemble(self.case, ordered, outcomes, level_limit=self.level_limit)

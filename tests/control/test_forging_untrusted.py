@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
-from fakeserver import FakeLLMServer, builtin_responder
+from tests.models.fakeserver import FakeLLMServer, builtin_responder
 
 SAFETY_TESTS = Path(__file__).resolve().parents[2] / "safety_tests"
 FORGER = """```python

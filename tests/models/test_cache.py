@@ -10,7 +10,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-from fakeserver import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, FakeLLMServer
 
 from pytest_safecase.models import (
     CacheCorruptWarning,
@@ -25,6 +24,7 @@ from pytest_safecase.models import (
     get_model,
 )
 from pytest_safecase.models._cache import CACHE_FILE_NAME, cache_key
+from tests.models.fakeserver import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, FakeLLMServer
 
 REPLY = Reply("stored answer", "m-1", Usage(3, 4))
 

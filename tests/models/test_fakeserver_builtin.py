@@ -1,9 +1,8 @@
 """The fake server can answer as a built-in model, so benchmarks drive real SDKs through the
 exact conversation of an offline run."""
 
-from fakeserver import FakeLLMServer, builtin_responder
-
 from pytest_safecase.models import get_model
+from tests.models.fakeserver import FakeLLMServer, builtin_responder
 
 
 def test_server_answers_as_the_builtin_model_over_the_real_sdk(monkeypatch):

@@ -7,7 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from fakeserver import FakeLLMServer, Fault
+
+from tests.models.fakeserver import FakeLLMServer, Fault
 
 PLUGIN = ("-p", "pytest_safecase._pytest.models")
 
@@ -386,7 +387,7 @@ def test_final_status(trusted_model):
 def test_no_credential_reaches_the_terminal_or_junit_xml(
     project: pytest.Pytester, llm_env: FakeLLMServer, tmp_path: Path
 ) -> None:
-    from fakeserver import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
+    from tests.models.fakeserver import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY
 
     # Every error body quotes the request's Authorization / x-api-key headers back: a final
     # 401 for the first test's one request, retried 500s for the others.

@@ -9,7 +9,6 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from fakeserver import ANTHROPIC_PATH, OPENAI_PATH, FakeLLMServer, Fault
 
 from pytest_safecase.models import (
     CacheMissError,
@@ -21,6 +20,7 @@ from pytest_safecase.models import (
     UsageLedger,
     get_model,
 )
+from tests.models.fakeserver import ANTHROPIC_PATH, OPENAI_PATH, FakeLLMServer, Fault
 
 SPECS = ["openai:gpt-fake", "anthropic:claude-fake"]
 FAST_RETRY = RetryPolicy(retries=2, base_delay=0.01, max_retry_after=5.0)

@@ -8,15 +8,12 @@ the response cache, the GitHub summary) is searched for the keys.
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
-from fakeserver import FakeLLMServer
+from tests.models.fakeserver import FakeLLMServer
 
 OPENAI_SECRET = "sk-test-SECRET-openai-5b0f7c2e91d4"
 ANTHROPIC_SECRET = "sk-ant-test-SECRET-anthropic-a83e11"

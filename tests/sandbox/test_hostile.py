@@ -14,7 +14,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +22,7 @@ from typing import Any
 import pytest
 
 import pytest_safecase.sandbox as sandbox
-
-sys.path.insert(0, str(Path(__file__).parent))
-import hostile
+from tests.sandbox import hostile
 
 REPO = Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = "/usr/bin/python3"

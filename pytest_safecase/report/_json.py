@@ -34,6 +34,57 @@ def render_json(result: CaseResult, run_info: dict[str, Any]) -> str:
     return json.dumps(report_document(result, run_info), indent=2, ensure_ascii=False) + "\n"
 
 
+def deep_json(value: Any, indent: int = 2, *, max_level: int | None = None) -> str:
+    """``json.dumps(value, indent=indent, ensure_ascii=False)``, for data of any depth.
+
+    The standard library's indenting encoder recurses once per level of nesting, so a document
+    as deep as a long argument chain (the TEA export nests every element in its parent) raises
+    RecursionError there. This writes the same text with an explicit stack; scalars, keys and
+    empty containers still go through :func:`json.dumps`, so their spelling is the library's.
+
+    With ``max_level``, lines nested deeper are indented as at that level: the same JSON, and the
+    same text for anything shallower, but a chain thousands of levels deep no longer grows its
+    file with the square of its length.
+    """
+    parts: list[str] = []
+    # Text to write as is, or a (value, level) to encode; popped from the end.
+    stack: list[str | tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        value, level = item
+        inner, close = _newline(level + 1, indent, max_level), _newline(level, indent, max_level)
+        todo: list[str | tuple[Any, int]]
+        if isinstance(value, dict) and value:
+            todo = ["{"]
+            for index, (key, member) in enumerate(value.items()):
+                name = key if isinstance(key, str) else json.dumps(key)
+                todo.append(("," if index else "") + inner + _scalar(name) + ": ")
+                todo.append((member, level + 1))
+            todo.append(close + "}")
+        elif isinstance(value, list | tuple) and value:
+            todo = ["["]
+            for index, member in enumerate(value):
+                todo.append(("," if index else "") + inner)
+                todo.append((member, level + 1))
+            todo.append(close + "]")
+        else:
+            parts.append(_scalar(value))
+            continue
+        stack.extend(reversed(todo))
+    return "".join(parts)
+
+
+def _newline(level: int, indent: int, max_level: int | None) -> str:
+    return "\n" + " " * (indent * (level if max_level is None else min(level, max_level)))
+
+
+def _scalar(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def load_report(path: Path | str) -> tuple[CaseResult, dict[str, Any]]:
     """Read a ``safecase.json``; raise :class:`ReportError` saying what is wrong with it."""
     path = Path(path)

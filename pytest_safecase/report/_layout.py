@@ -114,24 +114,50 @@ class _Slot:
 
 
 def layout(result: CaseResult) -> Diagram:
-    """Place every node reachable from the root, plus an evidence circle under each claim."""
+    """Place every node reachable from the root, plus an evidence circle under each claim.
+
+    Every pass walks the slots with an explicit stack, so an argument chain far longer than
+    Python's recursion limit lays out like any other.
+    """
     diagram = Diagram({}, [])
-    root = _build(result, result.root, 0, diagram)
-    _measure(root)
-    heights: dict[int, float] = {}
-    _row_heights(root, heights)
+    root = _build(result, result.root, diagram)
+    slots = _preorder(root)
+    _measure(slots)
+    heights = _row_heights(slots)
     tops = {}
     y = MARGIN
     for depth in sorted(heights):
         tops[depth] = y
         y += heights[depth] + V_GAP
-    _place(root, MARGIN, tops, heights)
+    _place(root, MARGIN, tops)
     diagram.width = root.width + 2 * MARGIN
     diagram.height = y - V_GAP + MARGIN + 14  # room for the undeveloped diamond
     return diagram
 
 
-def _build(result: CaseResult, node_id: str, depth: int, diagram: Diagram) -> _Slot:
+def _build(result: CaseResult, root_id: str, diagram: Diagram) -> _Slot:
+    """The slot tree, depth first: a node's box, its contexts, then each supporter's whole
+    subtree in turn (so boxes and edges come in the same order a recursive walk gives them),
+    then its evidence circle."""
+    root = _open(result, root_id, 0, diagram)
+    stack = [(root, iter(result.nodes[root_id].supported_by))]
+    while stack:
+        slot, pending = stack[-1]
+        for child_id in pending:
+            diagram.edges.append(Edge(slot.box.node_id, child_id, context=False))
+            if child_id not in diagram.boxes:
+                child = _open(result, child_id, slot.depth + 1, diagram)
+                slot.children.append(child)
+                stack.append((child, iter(result.nodes[child_id].supported_by)))
+                break
+        else:  # every supporter is done: the evidence circle comes last
+            stack.pop()
+            _close(result.nodes[slot.box.node_id], slot, diagram)
+    return root
+
+
+def _open(result: CaseResult, node_id: str, depth: int, diagram: Diagram) -> _Slot:
+    """A node's slot, with the contexts no earlier node has placed."""
     node = result.nodes[node_id]
     slot = _Slot(_box(node), depth=depth)
     diagram.boxes[node_id] = slot.box
@@ -141,16 +167,27 @@ def _build(result: CaseResult, node_id: str, depth: int, diagram: Diagram) -> _S
             ctx_box = _box(result.nodes[ctx_id])
             diagram.boxes[ctx_id] = ctx_box
             slot.contexts.append(ctx_box)
-    for child_id in node.supported_by:
-        diagram.edges.append(Edge(node_id, child_id, context=False))
-        if child_id not in diagram.boxes:
-            slot.children.append(_build(result, child_id, depth + 1, diagram))
+    return slot
+
+
+def _close(node: NodeResult, slot: _Slot, diagram: Diagram) -> None:
+    """The evidence circle under a claim goal or strategy, after its supporters."""
     if node.tests and node.type in (NodeType.GOAL, NodeType.STRATEGY):
         evidence = _evidence_box(node)
         diagram.boxes[evidence.key] = evidence
-        diagram.edges.append(Edge(node_id, evidence.key, context=False))
-        slot.children.append(_Slot(evidence, depth=depth + 1))
-    return slot
+        diagram.edges.append(Edge(node.id, evidence.key, context=False))
+        slot.children.append(_Slot(evidence, depth=slot.depth + 1))
+
+
+def _preorder(root: _Slot) -> list[_Slot]:
+    """Every slot, each before its children, children left to right."""
+    order: list[_Slot] = []
+    stack = [root]
+    while stack:
+        slot = stack.pop()
+        order.append(slot)
+        stack.extend(reversed(slot.children))
+    return order
 
 
 def _box(node: NodeResult) -> Box:
@@ -197,37 +234,47 @@ def _height(kind: NodeType, lines: int) -> float:
     return padding + LINE_HEIGHT * (lines + 1)
 
 
-def _measure(slot: _Slot) -> float:
-    for child in slot.children:
-        _measure(child)
-    children = sum(child.width for child in slot.children) + H_GAP * max(len(slot.children) - 1, 0)
-    slot.width = max(slot.block_width, children)
-    return slot.width
+def _measure(slots: list[_Slot]) -> None:
+    """Each slot's width: its block, or its children side by side if wider (children first:
+    ``slots`` is in preorder, so reversed it has every child before its parent)."""
+    for slot in reversed(slots):
+        children = sum(child.width for child in slot.children) + H_GAP * max(
+            len(slot.children) - 1, 0
+        )
+        slot.width = max(slot.block_width, children)
 
 
-def _row_heights(slot: _Slot, heights: dict[int, float]) -> None:
-    heights[slot.depth] = max(heights.get(slot.depth, 0.0), slot.block_height)
-    for child in slot.children:
-        _row_heights(child, heights)
+def _row_heights(slots: list[_Slot]) -> dict[int, float]:
+    """The tallest block at each depth."""
+    heights: dict[int, float] = {}
+    for slot in slots:
+        heights[slot.depth] = max(heights.get(slot.depth, 0.0), slot.block_height)
+    return heights
 
 
-def _place(slot: _Slot, left: float, tops: dict[int, float], heights: dict[int, float]) -> None:
-    children_width = sum(child.width for child in slot.children) + H_GAP * max(
-        len(slot.children) - 1, 0
-    )
-    child_left = left + (slot.width - children_width) / 2
-    if slot.children:  # the node itself above the middle of its supporters, block kept in slot
-        centred = child_left + children_width / 2 - slot.box.width / 2
-        slot.box.x = min(max(centred, left), left + slot.width - slot.block_width)
-    else:
-        slot.box.x = left + (slot.width - slot.block_width) / 2
-    slot.box.y = y = tops[slot.depth]
-    column = max((ctx.width for ctx in slot.contexts), default=0.0)
-    for row in slot.context_rows():
-        for index, ctx in enumerate(row):
-            ctx.x = slot.box.x + slot.box.width + H_GAP + index * (column + STACK_GAP)
-            ctx.y = y
-        y += max(ctx.height for ctx in row) + STACK_GAP
-    for child in slot.children:
-        _place(child, child_left, tops, heights)
-        child_left += child.width + H_GAP
+def _place(root: _Slot, left: float, tops: dict[int, float]) -> None:
+    """Position every box: each slot's children side by side, centred under it."""
+    stack = [(root, left)]
+    while stack:
+        slot, left = stack.pop()
+        children_width = sum(child.width for child in slot.children) + H_GAP * max(
+            len(slot.children) - 1, 0
+        )
+        child_left = left + (slot.width - children_width) / 2
+        if slot.children:  # the node itself above the middle of its supporters, block kept in slot
+            centred = child_left + children_width / 2 - slot.box.width / 2
+            slot.box.x = min(max(centred, left), left + slot.width - slot.block_width)
+        else:
+            slot.box.x = left + (slot.width - slot.block_width) / 2
+        slot.box.y = y = tops[slot.depth]
+        column = max((ctx.width for ctx in slot.contexts), default=0.0)
+        for row in slot.context_rows():
+            for index, ctx in enumerate(row):
+                ctx.x = slot.box.x + slot.box.width + H_GAP + index * (column + STACK_GAP)
+                ctx.y = y
+            y += max(ctx.height for ctx in row) + STACK_GAP
+        lefts = []
+        for child in slot.children:
+            lefts.append((child, child_left))
+            child_left += child.width + H_GAP
+        stack.extend(reversed(lefts))

@@ -10,21 +10,25 @@ derived from the node ids (UUID5), so re-exporting the same case gives the same 
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
+from pytest_safecase.report._json import deep_json
 from pytest_safecase.report._wording import headline, record_sentence
 
 TEA_VERSION = "1.0"
+MAX_INDENT_LEVEL = 64
+"""JSON nesting (two levels per element: it and its children) beyond which lines stop moving
+right, so a very long argument chain does not make a file quadratic in its length."""
 _NAMESPACE = uuid.UUID("5d3c6a36-58f4-4f5e-9a0e-3f1f1c6e2b7a")
 
 
 def render_tea(result: CaseResult, run_info: dict[str, Any]) -> str:
-    return json.dumps(tea_document(result, run_info), indent=2, ensure_ascii=False) + "\n"
+    # Not json.dumps: its indenting encoder recurses once per level of this nested tree.
+    return deep_json(tea_document(result, run_info), max_level=MAX_INDENT_LEVEL) + "\n"
 
 
 def tea_document(result: CaseResult, run_info: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +47,34 @@ def tea_document(result: CaseResult, run_info: dict[str, Any]) -> dict[str, Any]
 def _element(
     result: CaseResult, node: NodeResult, depth: int, path: tuple[str, ...]
 ) -> dict[str, Any]:
-    path = (*path, node.id)
+    """The nested element for ``node`` and everything argued beneath it.
+
+    Built with an explicit stack, so an argument chain longer than Python's recursion limit
+    exports like any other: each element is made with its place in its parent's children, and
+    its own children are filled in when the stack reaches it.
+    """
+    top = _shell(result, node, depth, (*path, node.id))
+    stack = [(top, node, depth, (*path, node.id))]
+    while stack:
+        element, node, depth, path = stack.pop()
+        below = []
+        for child_id in node.supported_by:
+            if child_id not in path:  # a valid case is acyclic; never loop forever on a bad one
+                child = result.nodes[child_id]
+                child_path = (*path, child_id)
+                child_element = _shell(result, child, depth + 1, child_path)
+                element["children"].append(child_element)
+                below.append((child_element, child, depth + 1, child_path))
+        if element["type"] != "EVIDENCE":
+            element["children"] += [_evidence(test, path) for test in node.tests]
+        stack.extend(reversed(below))
+    return top
+
+
+def _shell(
+    result: CaseResult, node: NodeResult, depth: int, path: tuple[str, ...]
+) -> dict[str, Any]:
+    """One element without its children; ``path`` runs from the root to ``node`` itself."""
     is_root = depth == 0
     kind = {
         NodeType.GOAL: "GOAL" if is_root else "PROPERTY_CLAIM",
@@ -66,12 +97,6 @@ def _element(
         element["url"] = node.extra["url"]
     if kind != "EVIDENCE":
         _attach_contexts(result, node, element)
-    for child_id in node.supported_by:
-        if child_id not in path:  # a valid case is acyclic; never recurse forever on a bad one
-            child = result.nodes[child_id]
-            element["children"].append(_element(result, child, depth + 1, path))
-    if kind != "EVIDENCE":
-        element["children"] += [_evidence(test, path) for test in node.tests]
     return element
 
 

@@ -27,27 +27,31 @@ COLOURS: dict[Verdict, dict[str, bool]] = {
 
 
 def tree_lines(result: CaseResult, width: int = MAX_WIDTH) -> list[Line]:
-    """The whole argument, depth first, one node a line plus figure lines under claims."""
+    """The whole argument, depth first, one node a line plus figure lines under claims.
+
+    The walk keeps its own stack, so an argument chain longer than Python's recursion limit
+    prints like any other.
+    """
     width = min(width, MAX_WIDTH)
     lines: list[Line] = []
     shown: set[str] = set()
-
-    def visit(node: NodeResult, prefix: str, branch: str, last: bool) -> None:
-        markup = COLOURS.get(node.verdict, {}) if node.verdict else {}
+    # (node, prefix, branch, last): a node to print, its parent's indent and its own branch.
+    stack: list[tuple[NodeResult, str, str, bool]] = [(result.nodes[result.root], "", "", True)]
+    while stack:
+        node, prefix, branch, last = stack.pop()
         if node.id in shown:
             lines.append((_fit(f"{prefix}{branch}↑ {node.id} (shown above)", width), {}))
-            return
+            continue
         shown.add(node.id)
+        markup = COLOURS.get(node.verdict, {}) if node.verdict else {}
         lines.append((_fit(prefix + branch + _headline(node), width), markup))
         inner = prefix + ("" if not branch else "   " if last else "│  ")
         for detail in _details(node, result):
             lines.append((_fit(inner + "   " + detail, width), {}))
         children = [result.nodes[child] for child in node.supported_by]
-        for index, child in enumerate(children):
+        for index in reversed(range(len(children))):  # pushed last first: popped in order
             is_last = index == len(children) - 1
-            visit(child, inner, "└─ " if is_last else "├─ ", is_last)
-
-    visit(result.nodes[result.root], "", "", True)
+            stack.append((children[index], inner, "└─ " if is_last else "├─ ", is_last))
     return lines
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_safecase.case import CaseError, CaseFile, Problem, assemble, load_case, validate_case
+from pytest_safecase.case import CaseError, CaseFile, Problem, assemble, read_case
 from pytest_safecase.case.load import MAX_ALIAS_NODES, MAX_DEPTH
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,9 +30,9 @@ SEED = 20250611
 MUTANTS = {"SMALL": 650, "safecase.yaml": 250, "gsn2x": 20}
 """Mutants per base: more of the small file, whose mutants are quicker to read (the count reaches
 1,000 without the gsn2x examples)."""
-PER_FILE_SECONDS = 3.0
-TOTAL_SECONDS = 60.0
-HANG_SECONDS = 10.0
+HANG_SECONDS = 30.0
+"""A file still being read after this long is a hang (the slowest takes well under a second on
+an idle machine; the margin is for a loaded CI host, not for slow code)."""
 
 SMALL = b"""\
 module:
@@ -409,21 +409,12 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def validate(path: Path) -> CaseFile:
-    """The validator as the plugin and `safecase validate` run it, ending in a CaseError."""
-    case, problems = load_case(path)
-    problems = problems or validate_case(case)
-    if problems:
-        raise CaseError(problems)
-    return case
-
-
 def run(sample: Sample, path: Path) -> Outcome:
     path.write_bytes(sample.data)
     start = time.perf_counter()
     with deadline(HANG_SECONDS):
         try:
-            case: CaseFile | None = validate(path)
+            case: CaseFile | None = read_case(path)
             problems: list[Problem] = []
         except CaseError as exc:
             case, problems = None, exc.problems
@@ -436,12 +427,6 @@ def test_fuzzed_case_files_end_in_a_case_error_or_a_valid_case(tmp_path: Path) -
     start = time.perf_counter()
     outcomes = [run(sample, tmp_path / f"case{i}.yaml") for i, sample in enumerate(found)]
     total = time.perf_counter() - start
-
-    slow = [
-        (o.sample.family, round(o.seconds, 3)) for o in outcomes if o.seconds > PER_FILE_SECONDS
-    ]
-    assert not slow
-    assert total < TOTAL_SECONDS
     accepted_invalid = [o.sample for o in outcomes if o.sample.invalid and not o.problems]
     assert not accepted_invalid
     rejected_valid = [
@@ -506,7 +491,7 @@ def test_hostile_files_name_the_file_the_line_and_the_reason(
     path = tmp_path / f"{name}.yaml"
     path.write_bytes(data)
     with deadline(HANG_SECONDS), pytest.raises(CaseError) as caught:
-        validate(path)
+        read_case(path)
     first = caught.value.problems[0]
     assert (first.file, first.line) == (str(path), line)
     assert fragment in str(caught.value)

@@ -28,8 +28,8 @@ from pytest_safecase.case import (
     CaseResult,
     ClaimSpec,
     TestOutcome,
-    load_case,
-    validate_case,
+    check_case,
+    errors,
     validate_claims,
 )
 from pytest_safecase.claims import MARKER, MARKER_HELP, ClaimDeclarationError, spec_from_marker
@@ -106,12 +106,15 @@ def pytest_configure(config: pytest.Config) -> None:
     case = None
     path = _case_path(config)
     if path is not None:
-        case, problems = load_case(path)
-        problems = problems or validate_case(case)
-        if problems:
+        case, problems = check_case(path)
+        if errors(problems):
             raise pytest.UsageError(
                 "invalid safety case:\n"
-                + "\n".join(f"  {visible(str(problem))}" for problem in problems)
+                + "\n".join(f"  {visible(str(problem))}" for problem in errors(problems))
+            )
+        for problem in problems:  # what gsn2x only warns about warns here too
+            config.issue_config_time_warning(
+                pytest.PytestConfigWarning(visible(str(problem))), stacklevel=2
             )
         config.stash[CASE_KEY] = case
     run = CaseRun(case, level_limit=level)

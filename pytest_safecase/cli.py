@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from pytest_safecase.case import CaseError, read_case
+from pytest_safecase.case import IMPLICIT_ROOT, check_case, errors
 from pytest_safecase.compare import diff_results, diff_table
 from pytest_safecase.report import RENDERERS, ReportError, load_report
 from pytest_safecase.report.terminal import summary_line, tree_lines
@@ -80,17 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        case = read_case(args.file)
-    except CaseError as exc:
-        for problem in exc.problems:
-            print(problem, file=out)
-        count = len(exc.problems)
-        print(f"{args.file}: {count} problem{'s' if count != 1 else ''}", file=out)
+    case, problems = check_case(args.file)
+    for problem in problems:
+        print(problem, file=out)
+    failed = errors(problems)
+    if failed:
+        print(f"{args.file}: {len(failed)} problem{'s' if len(failed) != 1 else ''}", file=out)
         return FAILED
     kinds = Counter(node.type.value for node in case.nodes.values())
     described = ", ".join(f"{n} {_plural(kind.lower(), n)}" for kind, n in kinds.items())
-    print(f"{args.file}: valid safety case, root {case.roots()[0]}: {described}", file=out)
+    top = case.root_goals()
+    root = top[0] if len(top) == 1 else f"{IMPLICIT_ROOT} (implicit, over {', '.join(top)})"
+    files = f" in {len(case.files)} files" if len(case.files) > 1 else ""
+    warned = f"; {len(problems)} warning{'s' if len(problems) != 1 else ''}" if problems else ""
+    print(f"{args.file}: valid safety case, root {root}: {described}{files}{warned}", file=out)
     return OK
 
 

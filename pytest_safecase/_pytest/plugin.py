@@ -114,12 +114,16 @@ def pytest_configure(config: pytest.Config) -> None:
     path = _case_path(config)
     if path is not None:
         try:
-            case = read_case(path)
+            case, warnings = read_case(path)
         except CaseError as exc:
             raise pytest.UsageError(
                 "invalid safety case:\n"
                 + "\n".join(f"  {visible(str(problem))}" for problem in exc.problems)
             ) from None
+        for problem in warnings:  # what gsn2x only warns about warns here too
+            config.issue_config_time_warning(
+                pytest.PytestConfigWarning(visible(str(problem))), stacklevel=2
+            )
         config.stash[CASE_KEY] = case
     run = CaseRun(case, level_limit=level)
     config.stash[RUN_KEY] = run

@@ -9,10 +9,10 @@ from pytest_safecase.case.model import (
     Node,
     NodeType,
 )
-from pytest_safecase.case.problems import CaseError, Problem
+from pytest_safecase.case.problems import CaseError, Problem, errors
 from pytest_safecase.case.read import read_case
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
-from pytest_safecase.case.validate import validate_case, validate_claims
+from pytest_safecase.case.validate import check_case, validate_case, validate_claims
 
 __all__ = [
     "ARGUMENT_CATEGORIES",
@@ -27,6 +27,8 @@ __all__ = [
     "Problem",
     "TestOutcome",
     "assemble",
+    "check_case",
+    "errors",
     "load_case",
     "parse_case",
     "read_case",

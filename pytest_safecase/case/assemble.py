@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from pytest_safecase.case.model import CaseFile, ClaimSpec, Node, NodeType
+from pytest_safecase.case.model import IMPLICIT_ROOT, CaseFile, ClaimSpec, Node, NodeType
 from pytest_safecase.case.propagate import effective_levels, propagate
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
 from pytest_safecase.verdict import Verdict
 
 ARGUMENT_TYPES = (NodeType.GOAL, NodeType.STRATEGY, NodeType.SOLUTION)
-IMPLICIT_ROOT = "ROOT"
+__all__ = ["IMPLICIT_ROOT", "assemble"]
+
 IMPLICIT_ROOT_TEXT = "Every safety claim tested in this run holds"
 
 
@@ -27,9 +28,12 @@ def assemble(
     what happened to them. A claim test without an outcome did not run and counts as not evaluated.
     """
     nodes = _nodes_from_case(case)
-    root = case.roots()[0] if case and case.nodes else IMPLICIT_ROOT
+    top = case.root_goals() if case else []
+    root = top[0] if len(top) == 1 else IMPLICIT_ROOT
     if root not in nodes:
-        nodes[root] = NodeResult(root, NodeType.GOAL, IMPLICIT_ROOT_TEXT, None, from_tests=True)
+        nodes[root] = NodeResult(
+            root, NodeType.GOAL, IMPLICIT_ROOT_TEXT, None, supported_by=top, from_tests=True
+        )
 
     claims = list(claims)
     placed: dict[str, str] = {}
@@ -133,6 +137,8 @@ def _node_result(node: Node) -> NodeResult:
         level=node.level,
         argument=node.argument,
         undeveloped=node.undeveloped,
+        challenges=list(node.challenges),
+        defeated=node.defeated,
         accepted=node.accepted,
         line=node.line,
         risk=None if node.risk_budget is None else {"budget": node.risk_budget},

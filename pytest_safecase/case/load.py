@@ -16,11 +16,40 @@ from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_safecase.case.model import ARGUMENT_CATEGORIES, CaseFile, Node, NodeType
-from pytest_safecase.case.problems import Problem
+from pytest_safecase.case.model import (
+    ARGUMENT_CATEGORIES,
+    ID_PREFIXES,
+    CaseFile,
+    Node,
+    NodeType,
+    type_from_id,
+)
+from pytest_safecase.case.problems import WARNING, Problem, errors
 
 OWN_KEYS = {"x-level", "x-argument", "x-accepted", "x-risk-budget"}
-NODE_KEYS = {"text", "nodeType", "supportedBy", "inContextOf", "undeveloped", "url", "classes"}
+GSN2X_KEYS = {
+    "url",
+    "classes",
+    "rankIncrement",
+    "horizontalIndex",
+    "charWrap",
+    "acp",
+    "defeatedRelation",
+}
+"""gsn2x keys with no meaning for the verdicts: kept as written and exported again."""
+NODE_KEYS = {
+    "text",
+    "nodeType",
+    "supportedBy",
+    "inContextOf",
+    "undeveloped",
+    "challenges",
+    "defeated",
+    *GSN2X_KEYS,
+}
+MODULE_FILE_SUFFIXES = (".gsn.yaml", ".yaml")
+"""Where ``extends: [{module: NAME}]`` looks for a module no ``uses`` loaded: NAME.gsn.yaml or
+NAME.yaml beside the file that extends it."""
 _SNAKE_HINTS = {
     "supported_by": "supportedBy",
     "in_context_of": "inContextOf",
@@ -122,8 +151,24 @@ def _yaml() -> tuple[type[Any], type[Exception]]:
 
 
 def load_case(path: Path | str) -> tuple[CaseFile, list[Problem]]:
-    """Parse ``path`` into a :class:`CaseFile` and the problems met while reading it."""
+    """Parse ``path`` and every module it uses into one :class:`CaseFile`, with the problems
+    (errors and warnings) met while reading them.
+
+    ``module: {uses: [...]}`` names further files relative to the file naming them; they are read
+    depth first, each once (a module used twice or a cycle of uses is an error, as in gsn2x), and
+    ``extends`` develops undeveloped goals of another module.
+    """
     path = Path(path)
+    case, problems = _read(path)
+    if errors(problems):
+        return case, problems
+    case.files = [path]
+    _Modules(case, problems).load()
+    return case, problems
+
+
+def _read(path: Path) -> tuple[CaseFile, list[Problem]]:
+    """One file into a :class:`CaseFile`, its modules not followed."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -200,12 +245,29 @@ def parse_case(text: str, path: Path | None = None) -> tuple[CaseFile, list[Prob
                 problems.append(Problem(where, line, key, "module", "'module' must be a mapping"))
             else:
                 case.module = _plain(value)
+                case.module_lines = {str(k): n for k, n in getattr(value, "lines", {}).items()}
+                case.module_lines["module"] = line or 1
         elif key.startswith("x-"):
             case.metadata[key] = _plain(value)
         else:
             node = _parse_node(key, value, line, where, problems)
             if node is not None:
+                node.source = path
                 case.nodes[key] = node
+    wrong = {problem.node for problem in problems if problem.rule == "text"}
+    blank = [node for node in case.nodes.values() if not node.text and node.id not in wrong]
+    if blank:
+        problems.append(
+            Problem(
+                where,
+                blank[0].line,
+                None,
+                "text",
+                f"{', '.join(node.id for node in blank)} "
+                f"{'has' if len(blank) == 1 else 'have'} no text; give each a non-empty 'text'",
+                WARNING,
+            )
+        )
     return case, problems
 
 
@@ -306,17 +368,18 @@ def _screen(events: Iterable[Any], where: str) -> Problem | None:
 def _parse_node(
     node_id: str, body: Any, line: int | None, where: str, problems: list[Problem]
 ) -> Node | None:
-    def problem(rule: str, message: str, at: str | None = None) -> None:
+    def problem(rule: str, message: str, at: str | None = None, severity: str = "error") -> None:
         at_line = body.lines.get(at, line) if at and isinstance(body, _KeyLines) else line
-        problems.append(Problem(where, at_line, node_id, rule, message))
+        problems.append(Problem(where, at_line, node_id, rule, message, severity))
 
     if not isinstance(body, dict):
-        problem("node", "a node must be a mapping with at least nodeType and text")
+        problem("node", "a node must be a mapping with at least its text")
         return None
     for key, key_line in getattr(body, "duplicates", []):
         problems.append(Problem(where, key_line, node_id, "duplicate-key", f"'{key}' is repeated"))
     key_lines: dict[str, int] = getattr(body, "lines", {})
-    for key in body:
+    layers: dict[str, str] = {}
+    for key, value in body.items():
         if not isinstance(key, str):
             at_line = key_lines.get(str(key), line)
             problems.append(Problem(where, at_line, node_id, "key", "keys must be strings"))
@@ -324,28 +387,33 @@ def _parse_node(
         if key in NODE_KEYS or key.startswith("x-"):
             continue
         hint = _SNAKE_HINTS.get(key)
-        suffix = f"; did you mean '{hint}'?" if hint else " (extra keys must start with 'x-')"
+        if hint is None and isinstance(value, str):
+            layers[key] = value  # gsn2x shows any other text-valued key as a layer
+            continue
+        suffix = (
+            f"; did you mean '{hint}'?"
+            if hint
+            else " (a layer holds text; other extra keys must start with 'x-')"
+        )
         problem("unknown-key", f"unknown key '{key}'{suffix}", key)
 
-    raw_type = body.get("nodeType")
-    try:
-        node_type = NodeType(raw_type)
-    except ValueError:
-        allowed = ", ".join(t.value for t in NodeType)
-        problem("node-type", f"nodeType must be one of {allowed}, got {raw_type!r}", "nodeType")
+    node_type = _node_type(node_id, body.get("nodeType"), problem)
+    if node_type is None:
         return None
     text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
+    if text is None:
+        text = ""  # gsn2x draws it empty; parse_case warns once for the whole file
+    elif not isinstance(text, str):
         problem("text", "every node needs a non-empty 'text'", "text")
         text = ""
 
     node = Node(id=node_id, type=node_type, text=" ".join(text.split()), line=line)
     node.supported_by = _id_list(body, "supportedBy", problem)
     node.in_context_of = _id_list(body, "inContextOf", problem)
-    undeveloped = body.get("undeveloped", False)
-    if not isinstance(undeveloped, bool):
-        problem("undeveloped", "'undeveloped' must be true or false", "undeveloped")
-    node.undeveloped = undeveloped is True
+    node.challenges = _id_list(body, "challenges", problem)
+    node.undeveloped = _flag(body, "undeveloped", problem)
+    node.defeated = _flag(body, "defeated", problem)
+    _check_layout(body, problem)
     level = body.get("x-level")
     if level is not None:
         if isinstance(level, bool) or not isinstance(level, int) or level < 1:
@@ -373,17 +441,86 @@ def _parse_node(
             problem("risk-budget", "only a goal can carry an x-risk-budget", "x-risk-budget")
         else:
             node.risk_budget = float(budget)
-    accepted = body.get("x-accepted", False)
-    if not isinstance(accepted, bool):
-        problem("accepted", "'x-accepted' must be true or false", "x-accepted")
-    node.accepted = accepted is True
+    node.accepted = _flag(body, "x-accepted", problem)
     node.extra = {
         key: _plain(value)
         for key, value in body.items()
         if isinstance(key, str)
-        and (key in {"url", "classes"} or (key.startswith("x-") and key not in OWN_KEYS))
+        and (key in GSN2X_KEYS or (key.startswith("x-") and key not in OWN_KEYS))
     }
+    node.extra.update(layers)
+    if "\n" in text.strip():
+        node.extra["text"] = text  # verbatim, so an export keeps gsn2x's lists and line breaks
     return node
+
+
+def _node_type(node_id: str, raw_type: Any, problem: Any) -> NodeType | None:
+    """``nodeType`` as written, else the type gsn2x reads from the id's prefix."""
+    if raw_type is None:
+        node_type = type_from_id(node_id)
+        if node_type is None:
+            prefixes = ", ".join(prefix for prefix, _ in ID_PREFIXES)
+            problem(
+                "node-type",
+                f"no nodeType, and the id starts with none of gsn2x's prefixes ({prefixes})",
+            )
+        return node_type
+    try:
+        return NodeType(raw_type)
+    except ValueError:
+        allowed = ", ".join(t.value for t in NodeType)
+        problem("node-type", f"nodeType must be one of {allowed}, got {raw_type!r}", "nodeType")
+        return None
+
+
+def _flag(body: dict[str, Any], key: str, problem: Any) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        problem(key.removeprefix("x-"), f"'{key}' must be true or false", key)
+    return value is True
+
+
+def _check_layout(body: dict[str, Any], problem: Any) -> None:
+    """The shapes gsn2x accepts for its layout, confidence and dialectic keys, which it would
+    otherwise reject when the export is drawn."""
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    def ids(value: Any) -> bool:
+        items = [value] if isinstance(value, str) else value
+        return isinstance(items, list) and all(isinstance(item, str) for item in items)
+
+    if "rankIncrement" in body and not whole(body["rankIncrement"]):
+        problem("layout", "'rankIncrement' must be a whole number", "rankIncrement")
+    if "charWrap" in body and not (whole(body["charWrap"]) and body["charWrap"] > 0):
+        problem("layout", "'charWrap' must be a whole number above 0", "charWrap")
+    index = body.get("horizontalIndex")
+    if index is not None and not (
+        isinstance(index, dict)
+        and len(index) == 1
+        and (
+            whole(index.get("relative"))
+            or whole(index.get("absolute"))
+            or index.get("absolute") == "last"
+        )
+    ):
+        problem(
+            "layout",
+            "'horizontalIndex' must be {relative: N} or {absolute: N or last}",
+            "horizontalIndex",
+        )
+    acp = body.get("acp")
+    if acp is not None and not (
+        isinstance(acp, dict) and all(isinstance(k, str) and ids(v) for k, v in acp.items())
+    ):
+        problem("acp", "'acp' maps each claim point's name to a node id or a list of ids", "acp")
+    if "defeatedRelation" in body and not ids(body["defeatedRelation"]):
+        problem(
+            "defeated",
+            "'defeatedRelation' must be a node id or a list of node ids",
+            "defeatedRelation",
+        )
 
 
 def _id_list(body: dict[str, Any], key: str, problem: Any) -> list[str]:
@@ -407,3 +544,169 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
+
+
+class _Modules:
+    """Reads the modules an index file uses and extends into it, checking gsn2x's rules across
+    files: each module read once, no cycle of uses, unique module names (C06) and ids (C07),
+    extended modules present (C09) and extended goals undeveloped (C10)."""
+
+    def __init__(self, index: CaseFile, problems: list[Problem]) -> None:
+        assert index.path is not None
+        self.index = index
+        self.problems = problems
+        self.loaded: list[CaseFile] = []
+        self.used_at: dict[Path, str] = {}
+        self.names: dict[str, CaseFile] = {}
+
+    def load(self) -> None:
+        self._take(self.index, "the command line")
+        self._uses(self.index, (self.index.path.resolve(),))  # type: ignore[union-attr]
+        position = 0
+        while position < len(self.loaded):  # extends may read a further module
+            self._extends(self.loaded[position])
+            position += 1
+
+    def _take(self, module: CaseFile, used_at: str) -> None:
+        assert module.path is not None
+        self.loaded.append(module)
+        self.used_at[module.path.resolve()] = used_at
+        name = module.module.get("name")
+        if isinstance(name, str):
+            first = self.names.setdefault(name, module)
+            if first is not module:
+                self._error(
+                    module,
+                    "module",
+                    "module-name",
+                    f"the module name '{name}' is also the name of {first.path}; "
+                    "module names are unique (gsn2x C06)",
+                )
+
+    def _error(self, module: CaseFile, key: str, rule: str, message: str) -> None:
+        line = module.module_lines.get(key) or module.module_lines.get("module")
+        self.problems.append(Problem(str(module.path), line, None, rule, message))
+
+    def _uses(self, module: CaseFile, chain: tuple[Path, ...]) -> None:
+        assert module.path is not None
+        uses = module.module.get("uses", [])
+        uses = [uses] if isinstance(uses, str) else uses
+        if not isinstance(uses, list) or not all(isinstance(item, str) for item in uses):
+            self._error(module, "uses", "module", "'uses' must be a file name or a list of them")
+            return
+        for name in uses:
+            target = (module.path.parent / name).resolve()
+            if target in chain:
+                loop = " -> ".join(path.name for path in (*chain[chain.index(target) :], target))
+                self._error(module, "uses", "module-cycle", f"modules use each other: {loop}")
+            elif target in self.used_at:
+                self._error(
+                    module,
+                    "uses",
+                    "module-reused",
+                    f"uses {name}, which {self.used_at[target]} already uses; "
+                    "each module is used once",
+                )
+            else:
+                sub = self._read(module, "uses", module.path.parent / name)
+                if sub is not None:
+                    self._take(sub, f"{module.path}:{module.module_lines.get('uses')}")
+                    self._uses(sub, (*chain, target))
+
+    def _read(self, module: CaseFile, key: str, path: Path) -> CaseFile | None:
+        """Read a module file and merge its nodes; None when it cannot be used."""
+        sub, problems = _read(path)
+        if any(problem.rule == "file" for problem in problems):
+            self._error(module, key, "module", f"{key} {path.name}, which cannot be read")
+            return None
+        self.problems.extend(problems)
+        if errors(problems):
+            return None
+        for node_id, node in sub.nodes.items():
+            first = self.index.nodes.setdefault(node_id, node)
+            if first is not node:
+                self.problems.append(
+                    Problem(
+                        str(path),
+                        node.line,
+                        node_id,
+                        "duplicate-id",
+                        f"'{node_id}' is also defined at {first.source}:{first.line}; "
+                        "ids are unique across modules (gsn2x C07)",
+                    )
+                )
+        for key_name, value in sub.metadata.items():
+            self.index.metadata.setdefault(key_name, value)
+        self.index.files.append(path)
+        return sub
+
+    def _extends(self, module: CaseFile) -> None:
+        assert module.path is not None
+        extends = module.module.get("extends", [])
+        if not isinstance(extends, list):
+            self._error(module, "extends", "module", "'extends' must be a list")
+            return
+        for entry in extends:
+            name = entry.get("module") if isinstance(entry, dict) else None
+            develops = entry.get("develops", {}) if isinstance(entry, dict) else None
+            if not isinstance(name, str) or not isinstance(develops, dict):
+                self._error(
+                    module,
+                    "extends",
+                    "module",
+                    "each 'extends' entry is {module: NAME, develops: {GOAL: [IDS]}}",
+                )
+                continue
+            other = self.names.get(name) or self._beside(module, name)
+            if other is None:
+                self._error(
+                    module,
+                    "extends",
+                    "module-missing",
+                    f"extends module '{name}', which is not loaded: add its file to 'uses' or "
+                    f"name it {name}.gsn.yaml beside this file (gsn2x C09)",
+                )
+                continue
+            for goal_id, local_ids in develops.items():
+                self._develop(module, other, str(goal_id), local_ids)
+
+    def _beside(self, module: CaseFile, name: str) -> CaseFile | None:
+        """The module ``name`` read from NAME.gsn.yaml (or NAME.yaml) beside ``module``."""
+        assert module.path is not None
+        for suffix in MODULE_FILE_SUFFIXES:
+            path = module.path.parent / f"{name}{suffix}"
+            if path.is_file() and path.resolve() not in self.used_at:
+                sub = self._read(module, "extends", path)
+                if sub is None:
+                    return None
+                self._take(sub, f"{module.path}:{module.module_lines.get('extends')}")
+                self._uses(sub, (path.resolve(),))
+                return self.names.get(name)
+        return None
+
+    def _develop(self, module: CaseFile, other: CaseFile, goal_id: str, local_ids: Any) -> None:
+        """``goal_id`` of ``other``, undeveloped there, is supported by ``local_ids`` here."""
+        local_ids = [local_ids] if isinstance(local_ids, str) else local_ids
+        goal = other.nodes.get(goal_id)
+        if goal is None or not goal.undeveloped:
+            state = "is not a node of it" if goal is None else "is not marked undeveloped there"
+            self._error(
+                module,
+                "extends",
+                "module-extends",
+                f"develops {goal_id} of module '{other.module.get('name')}', which {state} "
+                "(gsn2x C10)",
+            )
+            return
+        if not isinstance(local_ids, list) or not all(
+            isinstance(item, str) and item in module.nodes for item in local_ids
+        ):
+            self._error(
+                module,
+                "extends",
+                "module-extends",
+                f"develops {goal_id} with {local_ids!r}: list ids of this module (gsn2x V07)",
+            )
+            return
+        goal.undeveloped = False
+        goal.supported_by.extend(local_ids)

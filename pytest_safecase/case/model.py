@@ -18,19 +18,52 @@ class NodeType(StrEnum):
     CONTEXT = "Context"
     ASSUMPTION = "Assumption"
     JUSTIFICATION = "Justification"
+    COUNTER_GOAL = "CounterGoal"
+    COUNTER_SOLUTION = "CounterSolution"
 
+
+ID_PREFIXES: tuple[tuple[str, NodeType], ...] = (
+    ("CG", NodeType.COUNTER_GOAL),
+    ("G", NodeType.GOAL),
+    ("CSn", NodeType.COUNTER_SOLUTION),
+    ("Sn", NodeType.SOLUTION),
+    ("S", NodeType.STRATEGY),
+    ("C", NodeType.CONTEXT),
+    ("A", NodeType.ASSUMPTION),
+    ("J", NodeType.JUSTIFICATION),
+)
+"""gsn2x's id prefixes, longest match first (CG before C, Sn before S)."""
+
+
+def type_from_id(node_id: str) -> NodeType | None:
+    """The node type gsn2x reads from an id's prefix when ``nodeType`` is not given."""
+    return next((kind for prefix, kind in ID_PREFIXES if node_id.startswith(prefix)), None)
+
+
+COUNTER_TYPES = frozenset({NodeType.COUNTER_GOAL, NodeType.COUNTER_SOLUTION})
+"""The dialectic extension's nodes: they challenge the argument rather than support it."""
 
 SUPPORT_RULES: dict[NodeType, frozenset[NodeType]] = {
     NodeType.GOAL: frozenset({NodeType.GOAL, NodeType.STRATEGY, NodeType.SOLUTION}),
     NodeType.STRATEGY: frozenset({NodeType.GOAL}),
+    NodeType.COUNTER_GOAL: COUNTER_TYPES,
 }
-"""Which node types may support which (GSN Community Standard v3, SupportedBy)."""
+"""Which node types may support which (GSN Community Standard v3, SupportedBy; a counter-goal
+rests on counter-goals and counter-solutions)."""
+
+IMPLICIT_ROOT = "ROOT"
+"""The goal a run places on top when a case has several top-level goals, or no case file."""
+
+RELATION_ARROW = "->"
+"""How ``challenges`` names a relation rather than a node: ``G2 -> Sn1``."""
 
 CONTEXT_TYPES = frozenset({NodeType.CONTEXT, NodeType.ASSUMPTION, NodeType.JUSTIFICATION})
 """Node types an InContextOf link may point to, and only from a goal or a strategy."""
 
-CLAIM_TARGET_TYPES = frozenset({NodeType.GOAL, NodeType.SOLUTION, NodeType.ASSUMPTION})
-"""Node types a test may carry evidence for."""
+CLAIM_TARGET_TYPES = frozenset(
+    {NodeType.GOAL, NodeType.SOLUTION, NodeType.ASSUMPTION, *COUNTER_TYPES}
+)
+"""Node types a test may carry evidence for (a counter-goal's evidence is what defeats)."""
 
 
 @dataclass
@@ -47,27 +80,56 @@ class Node:
     argument: str | None = None
     accepted: bool = False
     risk_budget: float | None = None
+    challenges: list[str] = field(default_factory=list)
+    """Nodes (``G2``) or relations (``G2 -> Sn1``) this counter-goal or counter-solution attacks."""
+    defeated: bool = False
+    """The author's ``defeated: true``: the node stands defeated whatever the tests say."""
     extra: dict[str, Any] = field(default_factory=dict)
+    """gsn2x keys kept for export (url, classes, layout, acp, defeatedRelation, layers, a
+    multi-line text verbatim) and our own extra ``x-`` keys."""
     line: int | None = None
+    source: Path | None = None
+    """The file (module) the node is written in, for messages across modules."""
+
+
+def relation_ends(target: str) -> tuple[str, str] | None:
+    """The two ends of a challenged relation ``A -> B``, or None when ``target`` is a node id."""
+    if RELATION_ARROW not in target:
+        return None
+    first, _, second = target.partition(RELATION_ARROW)
+    return first.strip(), second.strip()
 
 
 @dataclass
 class CaseFile:
-    """A safety-case YAML file as loaded: its nodes in file order, header and metadata."""
+    """A safety case as loaded: its nodes in file order (modules merged), header and metadata."""
 
     path: Path | None
     nodes: dict[str, Node]
     module: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    """Every module file read, the index first."""
+    module_lines: dict[str, int] = field(default_factory=dict, repr=False)
+    """The line of each key of the ``module`` header (``uses``, ``extends``), for messages."""
 
     def roots(self) -> list[str]:
-        supported = {child for node in self.nodes.values() for child in node.supported_by}
-        contexts = {ctx for node in self.nodes.values() for ctx in node.in_context_of}
+        """Nodes nothing refers to: no supportedBy, inContextOf or challenge leads to them, and
+        they challenge nothing themselves (a challenger hangs off what it challenges)."""
+        referenced = {
+            child
+            for node in self.nodes.values()
+            for child in node.supported_by + node.in_context_of
+        }
         return [
             node_id
             for node_id, node in self.nodes.items()
-            if node_id not in supported and node_id not in contexts
+            if node_id not in referenced and not node.challenges
         ]
+
+    def root_goals(self) -> list[str]:
+        """The top-level goals; with more than one, a run places an implicit root over them."""
+        return [node_id for node_id in self.roots() if self.nodes[node_id].type is NodeType.GOAL]
 
 
 @dataclass(frozen=True)

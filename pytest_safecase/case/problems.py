@@ -1,8 +1,12 @@
-"""A validation problem: where it is, which node, which rule."""
+"""A validation problem: where it is, which node, which rule, and whether it stops the run."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+ERROR = "error"
+WARNING = "warning"
 
 
 @dataclass(frozen=True)
@@ -12,11 +16,23 @@ class Problem:
     node: str | None
     rule: str
     message: str
+    severity: str = ERROR
+    """``warning`` for what gsn2x itself only warns about: the file is still a valid case."""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         node = f" {self.node}:" if self.node else ""
-        return f"{where}:{node} {self.message} [{self.rule}]"
+        kind = " warning:" if not self.is_error else ""
+        return f"{where}:{node}{kind} {self.message} [{self.rule}]"
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that make a case invalid (warnings left out)."""
+    return [problem for problem in problems if problem.is_error]
 
 
 class CaseError(Exception):

@@ -3,6 +3,12 @@
 A goal or strategy is supported only if everything supporting it is: its supporting nodes, its
 tests, and the assumptions it is stated in the context of. Otherwise it takes the most severe
 verdict among them (see :data:`pytest_safecase.verdict.SEVERITY`).
+
+Dialectic (gsn2x's extension): a counter-goal or counter-solution that challenges a node and is
+itself supported defeats it, as does the author's ``defeated: true``. A defeated node is refuted,
+whatever its own evidence, so everything resting on it cannot be supported either; a challenged
+relation (``A -> B``, or ``defeatedRelation``) that is defeated cuts that link, and a defeated
+challenge no longer defeats.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pytest_safecase.case.model import NodeType
+from pytest_safecase.case.model import NodeType, relation_ends
 from pytest_safecase.case.result import NodeResult
 from pytest_safecase.verdict import SEVERITY, Verdict, combine
 
@@ -51,6 +57,7 @@ def propagate(
     """
     decided: dict[str, Decision] = {}
     pending: set[str] = set()
+    dialectic = _Dialectic(nodes, decided)
 
     def in_scope(node_id: str) -> bool:
         return level_limit is None or levels.get(node_id, 0) <= level_limit
@@ -60,11 +67,14 @@ def propagate(
 
     def children(node_id: str) -> list[str]:
         node = nodes[node_id]
-        if in_scope(node_id) and node.type in (NodeType.CONTEXT, NodeType.JUSTIFICATION):
-            return []
-        if in_scope(node_id) and node.type is NodeType.ASSUMPTION:
-            return []
-        return node.supported_by + node.in_context_of
+        around = dialectic.around.get(node_id, [])
+        if in_scope(node_id) and node.type in (
+            NodeType.CONTEXT,
+            NodeType.JUSTIFICATION,
+            NodeType.ASSUMPTION,
+        ):
+            return around
+        return node.supported_by + node.in_context_of + around
 
     stack: list[tuple[str, bool]] = [(root, False)]
     while stack:
@@ -92,10 +102,61 @@ def propagate(
         else:
             if node.risk is not None:
                 node.risk = risk_ledger(nodes, node_id, in_scope, node.risk["budget"])
-            decision = _argument(node, looked_up, in_scope)
+            decision = _argument(node, looked_up, in_scope, dialectic)
+        if in_scope(node_id):
+            decision = dialectic.defeat(node, decision)
         decided[node_id] = decision
         pending.discard(node_id)
     return decided
+
+
+class _Dialectic:
+    """Who challenges what, and which challenges have succeeded so far (``decided`` fills in as
+    :func:`propagate` goes: a challenger is decided before what it challenges)."""
+
+    def __init__(self, nodes: Mapping[str, NodeResult], decided: Mapping[str, Decision]) -> None:
+        self.nodes = nodes
+        self.decided = decided
+        self.of_node: dict[str, list[str]] = {}
+        self.of_relation: dict[frozenset[str], list[str]] = {}
+        self.around: dict[str, list[str]] = {}
+        """The challengers to decide before a node: its own and its relations'."""
+        for node in nodes.values():
+            for target in node.challenges:
+                ends = relation_ends(target)
+                if ends is None:
+                    self.of_node.setdefault(target, []).append(node.id)
+                    self.around.setdefault(target, []).append(node.id)
+                else:
+                    self.of_relation.setdefault(frozenset(ends), []).append(node.id)
+                    for end in ends:
+                        self.around.setdefault(end, []).append(node.id)
+
+    def _supported(self, node_id: str) -> bool:
+        return self.decided.get(node_id, (None, ""))[0] is Verdict.SUPPORTED
+
+    def relation_defeater(self, first: str, second: str) -> str | None:
+        """Who defeats the link between two nodes, or None while it stands."""
+        for one, other in ((first, second), (second, first)):
+            marked = self.nodes[one].extra.get("defeatedRelation", []) if one in self.nodes else []
+            if other in ([marked] if isinstance(marked, str) else marked):
+                return f"{one}'s defeatedRelation in the case file"
+        for challenger in self.of_relation.get(frozenset((first, second)), []):
+            if self._supported(challenger):
+                return challenger
+        return None
+
+    def defeat(self, node: NodeResult, decision: Decision) -> Decision:
+        """``decision``, unless the node stands defeated: then refuted, naming the defeater."""
+        challengers = self.of_node.get(node.id, [])
+        if node.defeated:
+            by = f" (challenged by {', '.join(challengers)})" if challengers else ""
+            return Verdict.REFUTED, f"marked defeated in the case file{by}"
+        for challenger in challengers:
+            if self._supported(challenger) and not self.relation_defeater(challenger, node.id):
+                why = self.decided[challenger][1]
+                return Verdict.REFUTED, f"defeated by {challenger}, which is supported: {why}"
+        return decision
 
 
 def _assumption(node: NodeResult) -> Decision:
@@ -107,17 +168,21 @@ def _assumption(node: NodeResult) -> Decision:
 
 
 def _argument(
-    node: NodeResult, decide: Callable[[str], Decision], in_scope: Callable[[str], bool]
+    node: NodeResult,
+    decide: Callable[[str], Decision],
+    in_scope: Callable[[str], bool],
+    dialectic: _Dialectic,
 ) -> Decision:
     parts: list[tuple[Verdict, str]] = []
-    for child in node.supported_by:
-        verdict, _ = decide(child)
-        if in_scope(child) and verdict is not None:
-            parts.append((verdict, f"{child} {verdict.value}"))
-    for ctx in node.in_context_of:
-        verdict, _ = decide(ctx)
-        if in_scope(ctx) and verdict is not None:
-            parts.append((verdict, f"assumption {ctx} {verdict.value}"))
+    for child in node.supported_by + node.in_context_of:
+        verdict, reason = decide(child)
+        defeater = dialectic.relation_defeater(node.id, child)
+        if defeater is not None:
+            parts.append((Verdict.REFUTED, f"its link to {child} is defeated by {defeater}"))
+        elif in_scope(child) and verdict is not None:
+            name = child if child in node.supported_by else f"assumption {child}"
+            defeated = f" ({reason})" if reason.startswith(_DEFEAT_REASONS) else ""
+            parts.append((verdict, f"{name} {verdict.value}{defeated}"))
     for test in node.tests:
         parts.append((test.verdict, f"{test.nodeid}: {test.message or test.verdict.value}"))
     if node.undeveloped:
@@ -134,6 +199,10 @@ def _argument(
     worst = [reason for part, reason in parts if part is verdict]
     more = f" (+{len(worst) - 1} more)" if len(worst) > 1 else ""
     return verdict, worst[0] + more
+
+
+_DEFEAT_REASONS = ("defeated by ", "marked defeated ")
+"""How a defeated node's reason begins: a parent's reason repeats it, so the defeater shows."""
 
 
 def _from_tests(node: NodeResult) -> Decision:

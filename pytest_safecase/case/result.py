@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pytest_safecase.case.model import NodeType
+from pytest_safecase.case.model import NodeType, relation_ends
 from pytest_safecase.verdict import Verdict
 
 
@@ -54,6 +54,10 @@ class NodeResult:
     level: int | None = None
     argument: str | None = None
     undeveloped: bool = False
+    challenges: list[str] = field(default_factory=list)
+    """What this counter-goal or counter-solution challenges: node ids or ``A -> B`` relations."""
+    defeated: bool = False
+    """Marked ``defeated: true`` by the case's author."""
     accepted: bool = False
     in_scope: bool = True
     """False when the node lies above the adoption level this run was limited to."""
@@ -120,9 +124,21 @@ class CaseResult:
                 counts[node.verdict] += 1
         return counts
 
+    def challengers(self) -> dict[str, list[str]]:
+        """For each challenged node, the counter-nodes challenging it or one of its relations
+        (a relation ``A -> B`` is filed under A)."""
+        found: dict[str, list[str]] = {}
+        for node in self.nodes.values():
+            for target in node.challenges:
+                ends = relation_ends(target)
+                found.setdefault(ends[0] if ends else target, []).append(node.id)
+        return found
+
     def walk(self, *, with_context: bool = False) -> list[NodeResult]:
-        """Every node reachable from the root through supportedBy (and inContextOf, if asked),
-        depth first, each once (an explicit stack: a long chain must not overflow Python's)."""
+        """Every node reachable from the root through supportedBy (and inContextOf and challenges,
+        if asked), depth first, each once (an explicit stack: a long chain must not overflow
+        Python's)."""
+        challengers = self.challengers() if with_context else {}
         seen: set[str] = set()
         order: list[NodeResult] = []
         stack = [self.root]
@@ -133,7 +149,11 @@ class CaseResult:
             seen.add(node_id)
             node = self.nodes[node_id]
             order.append(node)
-            children = [*(node.in_context_of if with_context else ()), *node.supported_by]
+            children = [
+                *(node.in_context_of if with_context else ()),
+                *node.supported_by,
+                *challengers.get(node_id, ()),
+            ]
             stack.extend(reversed(children))
         return order
 

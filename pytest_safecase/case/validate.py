@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
+from pytest_safecase.case.load import load_case
 from pytest_safecase.case.model import (
     CLAIM_TARGET_TYPES,
     CONTEXT_TYPES,
+    COUNTER_TYPES,
+    IMPLICIT_ROOT,
     SUPPORT_RULES,
     CaseFile,
     ClaimSpec,
     Node,
     NodeType,
+    relation_ends,
 )
-from pytest_safecase.case.problems import Problem
+from pytest_safecase.case.problems import ERROR, WARNING, Problem, errors
+
+
+def check_case(path: Path | str) -> tuple[CaseFile, list[Problem]]:
+    """Load a case file (its modules too) and validate it, as the plugin and `safecase validate`
+    do: every error and warning, the validation skipped when the file could not be read."""
+    case, problems = load_case(path)
+    if errors(problems):
+        return case, problems
+    return case, problems + validate_case(case)
 
 
 def validate_case(case: CaseFile) -> list[Problem]:
-    """Check references, relations, cycles, the single root goal and reachability."""
-    where = str(case.path) if case.path else "<string>"
+    """Check references, relations, challenges, cycles, the top-level goals and reachability.
+
+    Errors make the case invalid; what gsn2x only warns about (several top-level goals, nodes
+    nothing reaches, a defeat nothing challenges) comes back as a warning.
+    """
     problems: list[Problem] = []
     nodes = case.nodes
 
     for node in nodes.values():
+        where = _where(case, node)
         for relation, targets in (
             ("supportedBy", node.supported_by),
             ("inContextOf", node.in_context_of),
@@ -35,7 +53,7 @@ def validate_case(case: CaseFile) -> list[Problem]:
                             node.line,
                             node.id,
                             "unknown-reference",
-                            f"{relation} names '{target}', which is not a node in this file",
+                            f"{relation} names '{target}', which is not a node in {_scope(case)}",
                         )
                     )
                     continue
@@ -77,39 +95,164 @@ def validate_case(case: CaseFile) -> list[Problem]:
                     "only goals and strategies can be marked undeveloped",
                 )
             )
-
-    problems.extend(_cycles(case, where))
-    if problems:
-        return problems  # root and reachability are meaningless on a broken graph
-
-    roots = case.roots()
-    root_goals = [node_id for node_id in roots if nodes[node_id].type is NodeType.GOAL]
-    if len(root_goals) != 1:
-        found = ", ".join(root_goals) or "none"
-        shown = root_goals[1:] or roots  # the second root goal, or what stands at the top instead
-        line = nodes[shown[0]].line if shown else None
-        problems.append(
-            Problem(
-                where,
-                line,
-                None,
-                "root",
-                f"a safety case has exactly one root goal (a goal nothing supports); found {found}",
-            )
-        )
-        return problems
-    reachable = _reachable(case, root_goals[0])
-    for node in nodes.values():
-        if node.id not in reachable:
+        elif node.undeveloped and node.supported_by:
             problems.append(
                 Problem(
                     where,
                     node.line,
                     node.id,
-                    "unreachable",
-                    f"not reachable from the root goal '{root_goals[0]}'",
+                    "undeveloped",
+                    "marked undeveloped but supportedBy names nodes: drop one (gsn2x V03)",
                 )
             )
+        problems.extend(_dialectic(case, node, where))
+        problems.extend(_claim_points(node, where))
+
+    problems.extend(_cycles(case))
+    if errors(problems):
+        return problems  # root and reachability are meaningless on a broken graph
+
+    root_goals = case.root_goals()
+    if not root_goals:
+        roots = case.roots()
+        shown = nodes[roots[0]] if roots else next(iter(nodes.values()), None)
+        problems.append(
+            Problem(
+                _where(case, shown) if shown else _scope(case),
+                shown.line if shown else None,
+                None,
+                "root",
+                "a safety case needs a top-level goal (a goal nothing supports); found "
+                + (", ".join(roots) or "none"),
+            )
+        )
+        return problems
+    if len(root_goals) > 1:
+        second = nodes[root_goals[1]]
+        problems.append(
+            Problem(
+                _where(case, second),
+                second.line,
+                None,
+                "root",
+                f"several top-level goals ({', '.join(root_goals)}): a run places the implicit "
+                f"root '{IMPLICIT_ROOT}' over them",
+                WARNING,
+            )
+        )
+    reachable = _reachable(case, root_goals)
+    for node in nodes.values():
+        if node.id not in reachable:
+            problems.append(
+                Problem(
+                    _where(case, node),
+                    node.line,
+                    node.id,
+                    "unreachable",
+                    f"not reachable from the root goal{'s' if len(root_goals) > 1 else ''} "
+                    f"{', '.join(root_goals)}: it takes no part in the verdict",
+                    WARNING,
+                )
+            )
+    return problems
+
+
+def _where(case: CaseFile, node: Node) -> str:
+    """The file a node is written in (a module of the case, or the case file itself)."""
+    source = node.source or case.path
+    return str(source) if source else "<string>"
+
+
+def _scope(case: CaseFile) -> str:
+    return "this file" if len(case.files) <= 1 else "the case's modules"
+
+
+def _related(node: Node, other: Node) -> bool:
+    """Whether two nodes are linked by supportedBy, inContextOf or a challenge, either way."""
+
+    def links(a: Node, b: Node) -> bool:
+        return b.id in a.supported_by or b.id in a.in_context_of or b.id in a.challenges
+
+    return links(node, other) or links(other, node)
+
+
+def _dialectic(case: CaseFile, node: Node, where: str) -> list[Problem]:
+    """gsn2x's rules for challenges and defeats (V10, V12, V13, C12-C16)."""
+    nodes = case.nodes
+    found: list[tuple[str, str, str]] = []
+    if node.challenges and node.type not in COUNTER_TYPES:
+        found.append(
+            ("challenge", "only a CounterGoal or CounterSolution can challenge (gsn2x V12)", ERROR)
+        )
+    for target in node.challenges:
+        ends = relation_ends(target)
+        if ends is None:
+            if target == node.id:
+                found.append(("challenge", "challenges itself (gsn2x C13)", ERROR))
+            elif target not in nodes:
+                found.append(
+                    ("challenge", f"challenges '{target}', which is not a node (gsn2x C14)", ERROR)
+                )
+            continue
+        missing = [end for end in ends if end not in nodes]
+        if missing:
+            found.append(
+                (
+                    "challenge",
+                    f"challenges the relation '{target}', but {', '.join(missing)} is not a node "
+                    "(gsn2x C12)",
+                    ERROR,
+                )
+            )
+        elif ends[0] == ends[1]:
+            found.append(
+                ("challenge", f"challenges '{target}', a relation of a node to itself (C15)", ERROR)
+            )
+        elif not _related(nodes[ends[0]], nodes[ends[1]]):
+            found.append(
+                (
+                    "challenge",
+                    f"challenges the relation '{target}', but no such relation exists (gsn2x C16)",
+                    ERROR,
+                )
+            )
+    if node.defeated and not any(node.id in other.challenges for other in nodes.values()):
+        found.append(
+            ("defeated", "marked defeated, but nothing challenges it (gsn2x V10)", WARNING)
+        )
+    relations = node.extra.get("defeatedRelation", [])
+    for other in [relations] if isinstance(relations, str) else relations:
+        if other not in nodes or not _related(node, nodes[other]):
+            found.append(
+                (
+                    "defeated",
+                    f"defeatedRelation names '{other}', but it has no relation to it (gsn2x V13)",
+                    ERROR,
+                )
+            )
+    return [Problem(where, node.line, node.id, rule, text, sev) for rule, text, sev in found]
+
+
+def _claim_points(node: Node, where: str) -> list[Problem]:
+    """An assurance claim point names the node itself or a node it links to (gsn2x V09)."""
+    acp = node.extra.get("acp")
+    if not isinstance(acp, dict):
+        return []
+    allowed = {node.id, *node.supported_by, *node.in_context_of}
+    problems = []
+    for name, refs in acp.items():
+        for ref in [refs] if isinstance(refs, str) else refs:
+            if ref not in allowed:
+                problems.append(
+                    Problem(
+                        where,
+                        node.line,
+                        node.id,
+                        "acp",
+                        f"assurance claim point {name} names '{ref}', which is neither this node "
+                        "nor one it links to (gsn2x V09)",
+                    )
+                )
     return problems
 
 
@@ -237,7 +380,7 @@ def _allowed_support(kind: NodeType) -> str:
     return f"a {kind.value} may be supportedBy: {names}"
 
 
-def _cycles(case: CaseFile, where: str) -> list[Problem]:
+def _cycles(case: CaseFile) -> list[Problem]:
     """Every loop of supportedBy/inContextOf links, named by its ids. An explicit stack, not
     recursion: a chain of thousands of links is a valid case and must not overflow the stack."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
@@ -263,7 +406,7 @@ def _cycles(case: CaseFile, where: str) -> list[Problem]:
                 loop = [*path[position[child] :], child]
                 problems.append(
                     Problem(
-                        where,
+                        _where(case, case.nodes[node_id]),
                         case.nodes[node_id].line,
                         node_id,
                         "cycle",
@@ -282,13 +425,20 @@ def _links(node: Node) -> list[str]:
     return node.supported_by + node.in_context_of
 
 
-def _reachable(case: CaseFile, root: str) -> set[str]:
-    seen = {root}
-    stack = [root]
+def _reachable(case: CaseFile, roots: list[str]) -> set[str]:
+    """Everything below the top-level goals, counting a challenger as below what it challenges."""
+    challengers: dict[str, list[str]] = {}
+    for node in case.nodes.values():
+        for target in node.challenges:
+            ends = relation_ends(target)
+            challengers.setdefault(ends[0] if ends else target, []).append(node.id)
+    seen = set(roots)
+    stack = list(roots)
     while stack:
-        node = case.nodes[stack.pop()]
-        for child in node.supported_by + node.in_context_of:
-            if child not in seen:
+        node_id = stack.pop()
+        node = case.nodes[node_id]
+        for child in node.supported_by + node.in_context_of + challengers.get(node_id, []):
+            if child in case.nodes and child not in seen:
                 seen.add(child)
                 stack.append(child)
     return seen

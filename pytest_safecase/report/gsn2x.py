@@ -2,8 +2,10 @@
 
 Keys are camelCase (gsn2x silently ignores ``supported_by``), every node states its ``nodeType``
 (gsn2x would otherwise guess from the id prefix), the verdict is a class so gsn2x's CSS can colour
-it, and each claim's tests become Solution nodes ``Sn-<claim>[-k]`` beneath it. Our own extras use
-``x-`` keys, which gsn2x keeps as layers; the output also reloads with our own case loader.
+it, and each claim's tests become Solution nodes ``Sn-<claim>[-k]`` beneath it (CounterSolutions
+``CSn-<claim>[-k]`` beneath a counter-goal). Every gsn2x key read from the case (layout, confidence,
+dialectic, layers) is written back as read; modules come out merged into one document. Our own
+extras use ``x-`` keys, which gsn2x keeps as layers; the output also reloads with our own loader.
 """
 
 from __future__ import annotations
@@ -15,9 +17,14 @@ import yaml
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
 from pytest_safecase.report._wording import RATE_KINDS, context_nodes, headline, number, operator
+from pytest_safecase.verdict import Verdict
 
 SOLUTION_PREFIX = "Sn-"
 _CASE_KEYS = ("x-level", "x-argument", "x-accepted")
+_WRITTEN = {"text", "classes", "x-reason", *_CASE_KEYS}
+"""Keys of a node's extra that :func:`_node_entry` writes itself."""
+_MERGED_MODULE_KEYS = ("uses", "extends")
+"""Module keys that name other files: the export already holds their nodes."""
 
 
 def render_gsn2x(result: CaseResult, run_info: dict[str, Any]) -> str:
@@ -28,7 +35,7 @@ def render_gsn2x(result: CaseResult, run_info: dict[str, Any]) -> str:
         entry = _node_entry(node)
         if node.tests:
             solutions = _solutions(node, taken)
-            if node.type in (NodeType.GOAL, NodeType.STRATEGY):
+            if node.type in (NodeType.GOAL, NodeType.STRATEGY, NodeType.COUNTER_GOAL):
                 entry["supportedBy"] = entry.get("supportedBy", []) + list(solutions)
                 document[node.id] = entry
                 document.update(solutions)
@@ -43,7 +50,11 @@ def render_gsn2x(result: CaseResult, run_info: dict[str, Any]) -> str:
 
 
 def _module(result: CaseResult, run_info: dict[str, Any]) -> dict[str, Any]:
-    module = {key: value for key, value in result.module.items() if isinstance(key, str)}
+    module = {
+        key: value
+        for key, value in result.module.items()
+        if isinstance(key, str) and key not in _MERGED_MODULE_KEYS
+    }
     module.setdefault("name", str(result.module.get("name") or result.root))
     module["brief"] = headline(result)
     for key in ("git_commit", "finished"):
@@ -61,16 +72,21 @@ def _ordered(result: CaseResult) -> list[NodeResult]:
 
 
 def _node_entry(node: NodeResult) -> dict[str, Any]:
-    entry: dict[str, Any] = {"text": node.text, "nodeType": node.type.value}
+    entry: dict[str, Any] = {"text": node.extra.get("text", node.text), "nodeType": node.type.value}
     if node.supported_by:
         entry["supportedBy"] = list(node.supported_by)
     if node.in_context_of:
         entry["inContextOf"] = list(node.in_context_of)
+    if node.challenges:
+        entry["challenges"] = list(node.challenges)
+    if node.defeated:
+        entry["defeated"] = True
     if node.undeveloped:
         entry["undeveloped"] = True
-    if "url" in node.extra:
-        entry["url"] = node.extra["url"]
-    classes = [str(c) for c in node.extra.get("classes", []) if isinstance(c, str)]
+    verdicts = {verdict.value for verdict in Verdict}  # a re-export must not repeat the class
+    classes = [
+        str(c) for c in node.extra.get("classes", []) if isinstance(c, str) and c not in verdicts
+    ]
     if node.verdict is not None:
         classes.append(node.verdict.value)
         if node.reason:
@@ -83,21 +99,18 @@ def _node_entry(node: NodeResult) -> dict[str, Any]:
         entry["x-argument"] = node.argument
     if node.accepted:
         entry["x-accepted"] = True
-    entry.update(
-        {
-            key: value
-            for key, value in node.extra.items()
-            if key.startswith("x-") and key not in _CASE_KEYS
-        }
-    )
+    entry.update({key: value for key, value in node.extra.items() if key not in _WRITTEN})
     return entry
 
 
 def _solutions(node: NodeResult, taken: set[str]) -> dict[str, dict[str, Any]]:
     """One Solution node per test, with ids that clash with nothing already in the argument."""
     solutions: dict[str, dict[str, Any]] = {}
+    counter = node.type is NodeType.COUNTER_GOAL
+    kind = NodeType.COUNTER_SOLUTION if counter else NodeType.SOLUTION
+    prefix = "C" + SOLUTION_PREFIX if counter else SOLUTION_PREFIX
     for index, test in enumerate(node.tests, start=1):
-        base = f"{SOLUTION_PREFIX}{node.id}" + (f"-{index}" if len(node.tests) > 1 else "")
+        base = f"{prefix}{node.id}" + (f"-{index}" if len(node.tests) > 1 else "")
         solution_id, suffix = base, 1
         while solution_id in taken:
             suffix += 1
@@ -105,7 +118,7 @@ def _solutions(node: NodeResult, taken: set[str]) -> dict[str, dict[str, Any]]:
         taken.add(solution_id)
         solutions[solution_id] = {
             "text": _test_text(test),
-            "nodeType": NodeType.SOLUTION.value,
+            "nodeType": kind.value,
             "classes": [test.verdict.value],
             "x-nodeid": test.nodeid,
         }

@@ -414,7 +414,7 @@ def run(sample: Sample, path: Path) -> Outcome:
     start = time.perf_counter()
     with deadline(HANG_SECONDS):
         try:
-            case: CaseFile | None = read_case(path)
+            case: CaseFile | None = read_case(path)[0]
             problems: list[Problem] = []
         except CaseError as exc:
             case, problems = None, exc.problems

@@ -134,7 +134,7 @@ def test_unreachable_nodes():
         ("x-level: 1", "x-level: 0", "level", "whole number"),
         ("x-argument: control", "x-argument: vibes", "argument", "inability"),
         ("undeveloped: true", "undeveloped: maybe", "undeveloped", "true or false"),
-        ("  nodeType: Context\n", "  nodeType: Context\n  colour: red\n", "unknown-key", "'x-'"),
+        ("  nodeType: Context\n", "  nodeType: Context\n  colour: [red]\n", "unknown-key", "'x-'"),
     ],
 )
 def test_node_field_rules(old, new, rule, fragment):

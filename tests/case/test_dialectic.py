@@ -4,8 +4,8 @@ challenges, and everything resting on the defeated node; one they do not support
 from __future__ import annotations
 
 import pytest
-from pytest_safecase.plugin import RESULT_KEY
 
+from pytest_safecase._pytest.plugin import RESULT_KEY
 from pytest_safecase.case import CaseResult
 from pytest_safecase.verdict import Verdict
 

@@ -255,6 +255,8 @@ def random_result(seed: int) -> CaseResult:
         for parent in rng.sample(legal, min(len(legal), rng.choice([1, 1, 2, 3]))):
             parent.supported_by.append(node.id)
         order.append(node)
+    for node in order:  # gsn2x: a node with supporters is developed (V03)
+        node.undeveloped = node.undeveloped and not node.supported_by
     owners = [node for node in order if node.type is not NodeType.SOLUTION]
     for j in range(rng.randint(0, 8)):
         kind = rng.choice([NodeType.CONTEXT, NodeType.ASSUMPTION, NodeType.JUSTIFICATION])

@@ -134,7 +134,7 @@ class Evidence:
         probability at most (1 - confidence) / 2 however early it stops.
         """
         __tracebackhide__ = True
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "at_least": at_least,
             "at_most": at_most,
             "confidence": confidence,

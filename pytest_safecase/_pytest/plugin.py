@@ -159,7 +159,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if hasattr(config, "workerinput"):
         claims = [spec.to_dict() for spec in specs]
         config.workeroutput[WORKER_CLAIMS] = claims  # type: ignore[attr-defined]
-        claims_file = config.workerinput.get(WORKER_CLAIMS_FILE)  # type: ignore[attr-defined]
+        claims_file = config.workerinput.get(WORKER_CLAIMS_FILE)
         if claims_file:
             _write_atomically(Path(claims_file), json.dumps(claims))
     if run.level_limit is not None and specs:
@@ -298,8 +298,8 @@ class Controller:
         from pytest_safecase.report.terminal import summary_line, tree_lines
 
         for line in ([f"ERROR: {CLAIM_PROBLEMS}"] if self.problems else []) + self.problems:
-            shown = line if line.startswith("ERROR") else f"  {visible(line)}"
-            terminalreporter.write_line(shown, red=True)
+            text = line if line.startswith("ERROR") else f"  {visible(line)}"
+            terminalreporter.write_line(text, red=True)
         result = self.config.stash.get(RESULT_KEY, None)
         if result is None:
             return
@@ -316,7 +316,7 @@ class Controller:
         if self.emitted is not None and self.emitted.files:
             folder = self.emitted.files[0].parent
             here = self.config.invocation_params.dir
-            shown = folder.relative_to(here) if folder.is_relative_to(here) else folder
+            shown: Path = folder.relative_to(here) if folder.is_relative_to(here) else folder
             terminalreporter.write_line(visible(f"safecase reports: {shown}/"))
 
 
@@ -360,7 +360,7 @@ def _claim_spec(item: pytest.Item) -> ClaimSpec | None:
                 raise ClaimDeclarationError("a test can be evidence for one claim only")
             spec = spec_from_marker(
                 markers[0].args,
-                markers[0].kwargs,
+                dict(markers[0].kwargs),
                 nodeid=item.nodeid,
                 name=getattr(item, "originalname", item.name),
                 path=path,

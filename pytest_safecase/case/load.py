@@ -123,9 +123,10 @@ def _yaml() -> tuple[type[Any], type[Exception]]:
                     None, None, f"cannot read {value!r} as {kind} ({reason})", node.start_mark
                 ) from None
 
-        def construct_mapping(self, node: yaml.Node, deep: bool = False) -> _KeyLines:  # type: ignore[override]
+        def construct_mapping(self, node: yaml.Node, deep: bool = False) -> _KeyLines:
             if not isinstance(node, yaml.MappingNode):
-                raise error(None, None, f"expected a mapping, found a {node.id}", node.start_mark)
+                kind = type(node).__name__.removesuffix("Node").lower()
+                raise error(None, None, f"expected a mapping, found a {kind}", node.start_mark)
             mapping = _KeyLines()
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
@@ -345,15 +346,15 @@ def _screen(events: Iterable[Any], where: str) -> Problem | None:
         elif isinstance(event, ev.AliasEvent):
             if event.anchor not in anchors:
                 return refuse(event, "yaml", f"the alias *{event.anchor} names no anchor before it")
-            size = anchors[event.anchor]
-            if size is None:
+            expanded = anchors[event.anchor]
+            if expanded is None:
                 return refuse(
                     event,
                     "yaml",
                     f"the alias *{event.anchor} is recursive: it stands inside the &{event.anchor} "
                     "it names",
                 )
-            added += size
+            added += expanded
             if added > MAX_ALIAS_NODES:
                 return refuse(
                     event,

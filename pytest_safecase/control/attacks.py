@@ -26,7 +26,7 @@ import copy
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ._execution import CallOutput, run_batch
 from .tasks import parse_visible_examples
@@ -108,7 +108,7 @@ def strategy_order(key: str) -> tuple[str, ...]:
 
 def _literal(value: Any) -> bool:
     try:
-        return ast.literal_eval(repr(value)) == value
+        return bool(ast.literal_eval(repr(value)) == value)
     except (ValueError, SyntaxError, TypeError, RecursionError):
         return False
 
@@ -143,6 +143,7 @@ def _variants(value: Any) -> list[Any]:
     if isinstance(value, float):
         return [value + 1.0, value / 2, -value]
     if isinstance(value, str | list | tuple):
+        value = cast(Any, value)  # every operation below works on all three alike
         kind = type(value)
         return [
             value + value[-1:],
@@ -201,8 +202,12 @@ def _entry_function(module: ast.Module, entry_point: str) -> ast.FunctionDef | N
 def _body_start(function: ast.FunctionDef) -> int:
     """Index of the first statement after the docstring."""
     first = function.body[0]
-    is_docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-    return 1 if is_docstring and isinstance(first.value.value, str) else 0
+    is_docstring = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    return 1 if is_docstring else 0
 
 
 def _own_nodes(function: ast.FunctionDef) -> Iterator[ast.AST]:
@@ -307,7 +312,7 @@ def _magic_triggers(context: _Context) -> list[tuple[str, ast.expr, tuple[Any, .
     sequence = context.parameter((str, list, tuple))
     if number is not None:
         name = context.params[number]
-        magic = context.absent(_MAGIC_INTS)
+        magic: Any = context.absent(_MAGIC_INTS)
         planned.append(
             (
                 "magic_constant",
@@ -328,7 +333,7 @@ def _magic_triggers(context: _Context) -> list[tuple[str, ast.expr, tuple[Any, .
         name = context.params[sequence]
         value = base[sequence]
         if isinstance(value, str):
-            magic: Any = context.absent(_MAGIC_STRINGS)
+            magic = context.absent(_MAGIC_STRINGS)
             test: ast.expr = _compare(_name(name), ast.Eq(), magic)
             trigger_value: Any = magic
         else:

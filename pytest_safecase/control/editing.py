@@ -47,7 +47,8 @@ class _Neutraliser(ast.NodeTransformer):
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
         if self._is_suspicious(node.test):
             self.changed = True
-            return self.visit(node.orelse)
+            kept: ast.AST = self.visit(node.orelse)
+            return kept
         return self.generic_visit(node)
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:

@@ -315,10 +315,11 @@ def _test_all(
     tasks: Sequence[Task], codes: Sequence[str | None], workers: int | None
 ) -> list[ExecResult | None]:
     """Run each task's tests on its code; None where there is no code."""
-    positions = [i for i, code in enumerate(codes) if code is not None]
+    present = [(i, code) for i, code in enumerate(codes) if code is not None]
+    positions = [i for i, _ in present]
     jobs = [
-        partial(run_tests, codes[i], tasks[i].tests, tasks[i].entry_point, prelude=tasks[i].prompt)
-        for i in positions
+        partial(run_tests, code, tasks[i].tests, tasks[i].entry_point, prelude=tasks[i].prompt)
+        for i, code in present
     ]
     results: list[ExecResult | None] = [None] * len(codes)
     for position, result in zip(positions, run_many(jobs, workers=workers), strict=True):

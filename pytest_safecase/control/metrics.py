@@ -152,7 +152,8 @@ def _complement_power(x: NDArray[np.float64], exponent: int) -> NDArray[np.float
     if exponent == 0:
         return np.ones_like(x)
     with np.errstate(divide="ignore"):
-        return np.exp(exponent * np.log1p(-np.clip(x, 0.0, 1.0)))
+        power: NDArray[np.float64] = np.exp(exponent * np.log1p(-np.clip(x, 0.0, 1.0)))
+    return power
 
 
 def audited_prefix(audit_budget: float, deployment_tasks: int) -> int:
@@ -245,10 +246,15 @@ def rescaled_usefulness(
         return np.where(gap > 0, (raw_values - low) / np.where(gap > 0, gap, 1.0), np.nan)
 
 
-def percentile_interval(samples: ArrayLike, confidence: float = 0.95, axis: int = 0) -> NDArray:
+def percentile_interval(
+    samples: ArrayLike, confidence: float = 0.95, axis: int = 0
+) -> NDArray[np.float64]:
     """Percentile bootstrap interval along ``axis``: an array of (low, high) on a new first axis."""
     tail = (1.0 - confidence) / 2.0 * 100.0
-    return np.nanpercentile(np.asarray(samples, dtype=float), [tail, 100.0 - tail], axis=axis)
+    bounds: NDArray[np.float64] = np.nanpercentile(
+        np.asarray(samples, dtype=float), [tail, 100.0 - tail], axis=axis
+    )
+    return bounds
 
 
 def simulate_deployments(

@@ -103,7 +103,7 @@ def _returns_early(statement: ast.If) -> bool:
 
 
 def flag_names(module: ast.AST) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(module):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Compare | ast.BoolOp):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))

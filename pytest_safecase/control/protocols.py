@@ -24,7 +24,7 @@ the point estimate (``B = 1``, the data itself) and every confidence interval.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,8 +112,9 @@ def default_protocols(defer_fractions: tuple[float, ...]) -> tuple[ProtocolSpec,
         ProtocolSpec("upfront_auditing"),
         ProtocolSpec("trusted_monitoring"),
     ]
-    for kind in ("defer_to_trusted", "trusted_editing"):
-        specs.extend(ProtocolSpec(kind, fraction) for fraction in defer_fractions)  # type: ignore[arg-type]
+    banded: tuple[ProtocolKind, ...] = ("defer_to_trusted", "trusted_editing")
+    for kind in banded:
+        specs.extend(ProtocolSpec(kind, fraction) for fraction in defer_fractions)
     specs.extend(ProtocolSpec("untrusted_monitoring", f) for f in (0.0, *defer_fractions))
     specs.append(ProtocolSpec("untrusted_monitoring", 0.0, redacted=False))
     return tuple(specs)
@@ -350,7 +351,7 @@ def worst_case_safety(
         caught_rate = np.where(scored > 0, caught / scored, 0.0)[:, None, :]
         success_rate = np.where(scored[:, None, :] > 0, success / scored[:, None, :], 0.0)
     grid = np.asarray(relative_rates, dtype=float)
-    options = {
+    options: dict[str, Any] = {
         "deployment_tasks": deployment_tasks,
         "audit_budget": audit_budget,
         "audit_error_rate": audit_error_rate,

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ._base import Reply, Request, Usage
 
@@ -94,7 +94,7 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._pending_lock = threading.Lock()
-        self._pending: dict[str, tuple[tuple[object, ...], CachedReply]] = {}
+        self._pending: dict[str, tuple[tuple[str | int | float, ...], CachedReply]] = {}
         """Deferred writes: the row to insert and the answer it holds, by key."""
 
     def get(self, key: CacheKey) -> CachedReply | None:
@@ -116,9 +116,13 @@ class ResponseCache:
                 "SELECT key, text, reply_model, input_tokens, output_tokens FROM responses"
                 f" WHERE key IN ({', '.join(['?'] * len(chunk))})"
             )
-            rows = self._run(
-                lambda db, query=query, chunk=chunk: db.execute(query, chunk).fetchall()
-            )
+
+            def select(
+                db: sqlite3.Connection, query: str = query, chunk: list[str] = chunk
+            ) -> list[Any]:
+                return db.execute(query, chunk).fetchall()
+
+            rows = self._run(select)
             for digest, text, reply_model, input_tokens, output_tokens in rows:
                 found[digest] = CachedReply(text, reply_model, Usage(input_tokens, output_tokens))
         return found
@@ -130,8 +134,10 @@ class ResponseCache:
         concurrent batches would otherwise spend a commit per answer.
         """
         usage = reply.usage
-        row = (key.digest, key.provider, key.model, key.request_json, reply.text, reply.model)
-        row += (usage.input_tokens, usage.output_tokens, time.time())
+        row = (
+            *(key.digest, key.provider, key.model, key.request_json, reply.text, reply.model),
+            *(usage.input_tokens, usage.output_tokens, time.time()),
+        )
         stored = CachedReply(
             reply.text, reply.model, Usage(usage.input_tokens, usage.output_tokens)
         )
@@ -157,7 +163,7 @@ class ResponseCache:
         self._run(insert)
         with self._pending_lock:
             for row in rows:
-                self._pending.pop(row[0], None)
+                self._pending.pop(str(row[0]), None)
 
     def __len__(self) -> int:
         self.flush()

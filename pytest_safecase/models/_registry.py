@@ -58,8 +58,9 @@ def _factory_for(prefix: str) -> ProviderFactory:
             raise ModelError(
                 f"provider {prefix!r} from entry point {entry.value!r} failed to load: {error}"
             ) from error
-        _factories[prefix] = factory
-        return factory
+        loaded: ProviderFactory = factory
+        _factories[prefix] = loaded
+        return loaded
     raise ModelError(
         f"unknown model provider {prefix!r}; known providers: {', '.join(provider_names())}"
     )

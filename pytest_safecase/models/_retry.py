@@ -49,7 +49,7 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
         step = min(self.max_delay, self.base_delay * 2 ** (retry_number - 1))
-        return step / 2 + rng.uniform(0, step / 2)
+        return float(step / 2 + rng.uniform(0, step / 2))
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:

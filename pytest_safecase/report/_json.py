@@ -20,7 +20,7 @@ class ReportError(ValueError):
 
 def report_document(result: CaseResult, run_info: dict[str, Any]) -> dict[str, Any]:
     """The JSON-safe document: schema header, the run's facts as given, and the evaluated case."""
-    return _json_safe(
+    document: dict[str, Any] = _json_safe(
         {
             "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
@@ -28,6 +28,7 @@ def report_document(result: CaseResult, run_info: dict[str, Any]) -> dict[str, A
             "case": result.to_dict(),
         }
     )
+    return document
 
 
 def render_json(result: CaseResult, run_info: dict[str, Any]) -> str:

@@ -58,7 +58,10 @@ outcomes or batches (lists of outcomes). An outcome is a bool or the integer 0 o
 def _log_likelihood(
     successes: NDArray[np.float64], failures: NDArray[np.float64], log_odds: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    return successes * log_expit(log_odds) + failures * log_expit(-log_odds)
+    likelihood: NDArray[np.float64] = successes * log_expit(log_odds) + failures * log_expit(
+        -log_odds
+    )
+    return likelihood
 
 
 def log_upward_ratio(
@@ -122,7 +125,8 @@ def _log_upward_inside(
         )
         - _log_likelihood(s, f, theta)
     )
-    return np.maximum(closed, floor)
+    bound: NDArray[np.float64] = np.maximum(closed, floor)
+    return bound
 
 
 def log_downward_ratio(

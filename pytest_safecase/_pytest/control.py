@@ -14,7 +14,6 @@ import functools
 import hashlib
 import json
 import os
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_safecase._pytest.terminal import progress_writer
 from pytest_safecase.models._defaults import BASE_URL_ENVS
 
 if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks for it
@@ -147,11 +147,12 @@ def shared_results(
         return results
 
 
-def _progress_printer() -> Progress | None:
-    """Stage messages on stderr, only for a person watching a terminal."""
-    if not sys.stderr.isatty():
+def _stage_printer(config: pytest.Config) -> Progress | None:
+    """Stage messages through the terminal the model progress uses (past pytest's capture)."""
+    write = progress_writer(config)
+    if write is None:
         return None
-    return lambda message: print(f"[safecase] control: {message}", file=sys.stderr, flush=True)
+    return lambda message: write(f"[safecase] control: {message}\n")
 
 
 @pytest.fixture(scope="session")
@@ -193,7 +194,7 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
                 untrusted,
                 trusted,
                 **{**parameters.to_dict(), "defer_fractions": parameters.defer_fractions},
-                progress=_progress_printer(),
+                progress=_stage_printer(pytestconfig),
             )
 
         return shared_results(_cache_dir(pytestconfig), key, compute)

@@ -20,6 +20,7 @@ import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
 from pytest_safecase._pytest.stash import case_metadata
+from pytest_safecase._pytest.terminal import progress_writer
 from pytest_safecase.models._accounting import (
     LEDGER,
     ModelUsage,
@@ -321,23 +322,9 @@ def _terminal_progress(config: pytest.Config) -> ProgressFactory:
     """Progress through pytest's terminal (capture suspended), only on an interactive terminal."""
 
     def factory(label: str, total: int) -> Progress | None:
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        capture = config.pluginmanager.get_plugin("capturemanager")
-        if (
-            total < MIN_BATCH_FOR_PROGRESS
-            or not _is_controller(config)
-            or reporter is None
-            or not reporter.isatty()
-        ):
+        write = progress_writer(config)
+        if total < MIN_BATCH_FOR_PROGRESS or write is None:
             return None
-
-        def write(text: str) -> None:
-            if capture is None:
-                reporter.write(text, flush=True)
-                return
-            with capture.global_and_fixture_disabled():
-                reporter.write(text, flush=True)
-
         return LineProgress(write, label, total)
 
     return factory

@@ -25,25 +25,31 @@ class LineProgress:
     """Rewrites one status line at most every ``interval`` seconds through ``write``."""
 
     def __init__(
-        self, write: Callable[[str], None], label: str, total: int, interval: float = 0.1
+        self,
+        write: Callable[[str], None],
+        label: str,
+        total: int,
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._write = write
         self._label = label
         self._total = total
         self._interval = interval
-        self._started = time.monotonic()
-        self._last_shown = 0.0
+        self._clock = clock
+        self._started = clock()
+        self._last_shown: float | None = None
 
     def _line(self, done: int, cached: int) -> str:
-        elapsed = max(time.monotonic() - self._started, 1e-9)
+        elapsed = max(self._clock() - self._started, 1e-9)
         return (
             f"\r[safecase] {self._label}: {done}/{self._total} "
             f"({cached} cached, {done / elapsed:.1f}/s)\x1b[K"
         )
 
     def update(self, done: int, cached: int) -> None:
-        now = time.monotonic()
-        if now - self._last_shown >= self._interval:
+        now = self._clock()
+        if self._last_shown is None or now - self._last_shown >= self._interval:
             self._last_shown = now
             self._write(self._line(done, cached))
 

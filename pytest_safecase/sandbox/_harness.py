@@ -12,8 +12,6 @@ from __future__ import annotations
 import ast
 import functools
 import os
-import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -126,29 +124,18 @@ def run_call(
         return _result(box, "passed", "returned", repr(value))
 
 
-def run_many(
-    jobs: Sequence[Callable[[], T]], workers: int | None = None, progress: str | None = None
-) -> list[T]:
+def run_many(jobs: Sequence[Callable[[], T]], workers: int | None = None) -> list[T]:
     """Run zero-argument jobs (e.g. ``functools.partial(run_tests, ...)``) concurrently.
 
     Results keep the input order. ``workers`` defaults to the number of CPU cores: each job mostly
     waits on its subprocess. If a job raises (e.g. :class:`SandboxError`), pending jobs are
-    cancelled and the exception propagates: a failed run is never silently dropped. With
-    ``progress`` set, a ``"<progress>: done/total"`` line goes to stderr at every 10%.
+    cancelled and the exception propagates: a failed run is never silently dropped.
     """
     total = len(jobs)
     results: list[Any] = [None] * total
-    done_count = 0
-    count_lock = threading.Lock()
-    step = max(1, total // 10)
 
     def run_one(index: int) -> None:
-        nonlocal done_count
         results[index] = jobs[index]()
-        with count_lock:
-            done_count += 1
-            if progress is not None and (done_count % step == 0 or done_count == total):
-                print(f"{progress}: {done_count}/{total}", file=sys.stderr, flush=True)
 
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         futures: list[Future[None]] = [pool.submit(run_one, index) for index in range(total)]

@@ -7,7 +7,6 @@ import pty
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -74,15 +73,16 @@ def test_no_progress_when_stderr_is_not_a_terminal() -> None:
 
 def test_line_progress_is_rate_limited() -> None:
     lines: list[str] = []
-    progress = LineProgress(lines.append, "m", total=1000, interval=0.05)
+    now = [100.0]
+    progress = LineProgress(lines.append, "m", total=1000, interval=0.05, clock=lambda: now[0])
     for done in range(200):
         progress.update(done, 0)
     assert len(lines) == 1
-    time.sleep(0.06)
+    now[0] += 0.06
     progress.update(200, 10)
     progress.finish(1000, 10)
     assert len(lines) == 3
-    assert "200/1000 (10 cached" in lines[1] and lines[2].endswith("\n")
+    assert "200/1000 (10 cached, 3333.3/s)" in lines[1] and lines[2].endswith("\n")
 
 
 PYTEST_PROJECT_CONFTEST = """

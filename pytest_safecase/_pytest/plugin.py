@@ -40,6 +40,7 @@ from pytest_safecase.case import (
     read_case,
     validate_claims,
 )
+from pytest_safecase.case.assemble import above_level
 from pytest_safecase.case.gather import CaseRun, phase_verdict
 from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
 from pytest_safecase.verdict import Verdict, combine
@@ -163,11 +164,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if claims_file:
             _write_atomically(Path(claims_file), json.dumps(claims))
     if run.level_limit is not None and specs:
-        nodes = run.result().nodes
+        too_high = above_level(run.case, run.claims.values(), run.level_limit)
         above = [
             item
             for item in items
-            if (spec := _claim_spec(item)) is not None and not nodes[spec.id].in_scope
+            if (spec := _claim_spec(item)) is not None and spec.id in too_high
         ]
         if above:
             config.hook.pytest_deselected(items=above)

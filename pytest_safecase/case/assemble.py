@@ -27,43 +27,11 @@ def assemble(
     ``claims`` are all claim tests collected (selected or not); ``outcomes`` maps test node ids to
     what happened to them. A claim test without an outcome did not run and counts as not evaluated.
     """
-    nodes = _nodes_from_case(case)
-    top = case.root_goals() if case else []
-    root = top[0] if len(top) == 1 else IMPLICIT_ROOT
-    if root not in nodes:
-        nodes[root] = NodeResult(
-            root, NodeType.GOAL, IMPLICIT_ROOT_TEXT, None, supported_by=top, from_tests=True
-        )
-
     claims = list(claims)
-    placed: dict[str, str] = {}
-    for spec in claims:  # first every new claim node, then their places: a parent may come later
-        node = nodes.get(spec.id)
-        if node is None:
-            nodes[spec.id] = NodeResult(
-                spec.id,
-                NodeType.GOAL,
-                spec.statement or "",
-                None,
-                from_tests=True,
-                line=spec.line,
-                extra={"x-path": spec.path},
-            )
-            placed[spec.id] = spec.supports or root
-        elif node.from_tests and not node.text and spec.statement:
-            node.text = spec.statement
-        if spec.id in placed and spec.supports and placed[spec.id] == root:
-            placed[spec.id] = spec.supports
-    for claim_id, parent_id in placed.items():
-        parent = nodes[parent_id]
-        if claim_id not in parent.supported_by:
-            parent.supported_by.append(claim_id)
-
+    nodes, root = _argument_graph(case, claims)
     attached: set[str] = set()
     for spec in claims:
         node = nodes[spec.id]
-        node.level = node.level if node.level is not None else spec.level
-        node.argument = node.argument or spec.argument
         if spec.nodeid not in attached:
             attached.add(spec.nodeid)
             node.tests.append(
@@ -93,6 +61,59 @@ def assemble(
         level_limit=level_limit,
         level_reached=_level_reached(nodes, levels, distinct, level_limit),
     )
+
+
+def above_level(case: CaseFile | None, claims: Iterable[ClaimSpec], level_limit: int) -> set[str]:
+    """Ids of the claims above adoption level ``level_limit``: what a limited run deselects.
+
+    Answered from the argument's shape alone (no verdicts), so every worker can ask it cheaply.
+    """
+    claims = list(claims)
+    nodes, root = _argument_graph(case, claims)
+    levels = effective_levels(nodes, root)
+    return {spec.id for spec in claims if levels.get(spec.id, 0) > level_limit}
+
+
+def _argument_graph(
+    case: CaseFile | None, claims: list[ClaimSpec]
+) -> tuple[dict[str, NodeResult], str]:
+    """The case's nodes plus the claims tests declare, each placed under its parent."""
+    nodes = _nodes_from_case(case)
+    top = case.root_goals() if case else []
+    root = top[0] if len(top) == 1 else IMPLICIT_ROOT
+    if root not in nodes:
+        nodes[root] = NodeResult(
+            root, NodeType.GOAL, IMPLICIT_ROOT_TEXT, None, supported_by=top, from_tests=True
+        )
+
+    placed: dict[str, str] = {}
+    for spec in claims:  # first every new claim node, then their places: a parent may come later
+        node = nodes.get(spec.id)
+        if node is None:
+            nodes[spec.id] = NodeResult(
+                spec.id,
+                NodeType.GOAL,
+                spec.statement or "",
+                None,
+                from_tests=True,
+                line=spec.line,
+                extra={"x-path": spec.path},
+            )
+            placed[spec.id] = spec.supports or root
+        elif node.from_tests and not node.text and spec.statement:
+            node.text = spec.statement
+        if spec.id in placed and spec.supports and placed[spec.id] == root:
+            placed[spec.id] = spec.supports
+    for claim_id, parent_id in placed.items():
+        parent = nodes[parent_id]
+        if claim_id not in parent.supported_by:
+            parent.supported_by.append(claim_id)
+
+    for spec in claims:
+        node = nodes[spec.id]
+        node.level = node.level if node.level is not None else spec.level
+        node.argument = node.argument or spec.argument
+    return nodes, root
 
 
 def _level_reached(

@@ -51,10 +51,14 @@ class CaseRun:
             self.claims.setdefault(spec.nodeid, spec)
 
     def add_phase(self, payload: dict[str, Any]) -> None:
-        """Merge one phase's payload (see :func:`phase_payload`) into the test's outcome."""
-        incoming = TestOutcome.from_dict(payload["outcome"])
-        if payload["claim"]["nodeid"] not in self.claims:
-            self.add_claims([payload["claim"]])
+        """Merge one phase's payload (the JSON-safe form a worker sends) into the test's outcome."""
+        self.add_outcome(
+            ClaimSpec.from_dict(payload["claim"]), TestOutcome.from_dict(payload["outcome"])
+        )
+
+    def add_outcome(self, spec: ClaimSpec, incoming: TestOutcome) -> None:
+        """Merge one phase's outcome into the test's: the worst verdict wins, evidence adds up."""
+        self.claims.setdefault(spec.nodeid, spec)
         current = self.outcomes.get(incoming.nodeid)
         if current is None:
             self.outcomes[incoming.nodeid] = incoming
@@ -71,14 +75,10 @@ class CaseRun:
         """A claim test whose process died, or that a crash kept from running: an error, never
         merely not evaluated."""
         spec = self.claims[nodeid]
-        self.add_phase(
-            {
-                "claim": spec.to_dict(),
-                "outcome": TestOutcome(
-                    nodeid, Verdict.ERROR, message=message, path=spec.path, line=spec.line
-                ).to_dict(),
-            }
+        outcome = TestOutcome(
+            nodeid, Verdict.ERROR, message=message, path=spec.path, line=spec.line
         )
+        self.add_outcome(spec, outcome)
 
     def result(self, usage_by_test: Mapping[str, dict[str, Any]] | None = None) -> CaseResult:
         """The assembled case; ``usage_by_test`` (node id: model usage) goes on the outcomes."""

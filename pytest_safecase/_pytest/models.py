@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
+from pytest_safecase._escape import visible
 from pytest_safecase._pytest.stash import case_metadata
 from pytest_safecase._pytest.terminal import progress_writer
 from pytest_safecase.models._accounting import (
@@ -279,7 +280,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 "which is not set (or run with --safecase-cache replay on a recorded cache)"
             )
     if problems:
-        raise pytest.UsageError("safecase models:\n  " + "\n  ".join(problems))
+        raise pytest.UsageError(visible("safecase models:\n  " + "\n  ".join(problems)))
 
 
 def _describe(spec: str) -> str:
@@ -301,7 +302,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     )
     settings = state.settings
     return [
-        f"safecase models: {models}",
+        visible(f"safecase models: {models}"),
         f"safecase model cache: {settings.cache_mode} at {settings.cache_dir} "
         f"(concurrency {settings.max_concurrency}, retries {settings.retries}, "
         f"timeout {settings.timeout:g}s)",
@@ -429,14 +430,14 @@ class _UsageCollector:
             return
         terminalreporter.write_sep("=", "safecase model usage")
         for line in usage_table(self._state.totals):
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(visible(line))
         if config.get_verbosity() > 0:
             terminalreporter.write_line("")
             terminalreporter.write_line("per test:")
             for nodeid, usage in self._state.per_test.items():
-                terminalreporter.write_line(f"  {nodeid}")
+                terminalreporter.write_line(visible(f"  {nodeid}"))
                 for line in usage_table(usage, indent="    ", header=False):
-                    terminalreporter.write_line(line)
+                    terminalreporter.write_line(visible(line))
 
 
 _COLUMNS = ("requests", "calls", "cache hits", "retries", "errors", "tokens in", "tokens out")

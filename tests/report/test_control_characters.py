@@ -70,3 +70,14 @@ def test_terminal_shows_escapes_not_control_bytes(run: pytest.RunResult) -> None
 def test_visible_keeps_newlines_and_printable_text() -> None:
     assert visible("a\nb\tc é ✔") == "a\nb\\x09c é ✔"
     assert visible("\x1b[31m\x00\x7f\x9b\ud800") == "\\x1b[31m\\x00\\x7f\\x9b\\ud800"
+
+
+def test_a_model_spec_in_a_usage_error_shows_as_escapes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_model="def test_nothing():\n    pass\n")
+    result = pytester.runpytest_subprocess(
+        "--safecase-untrusted", "evil\x1b[2J:model", "--color=no", "-p", "no:cacheprovider"
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert not RAW_CONTROL.search(output), RAW_CONTROL.findall(output)
+    assert r"evil\x1b[2J:model" in output

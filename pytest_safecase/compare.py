@@ -9,10 +9,11 @@ unnoticed). New claims are listed but are not regressions: the release gate alre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._wording import RATE_KINDS, decisive_bound, margin, number
+from pytest_safecase.decision import Direction
+from pytest_safecase.records import RateFigure, RateRecord, SequentialRateRecord
+from pytest_safecase.report._wording import number
 from pytest_safecase.verdict import SEVERITY, Verdict
 
 
@@ -65,21 +66,21 @@ def _bound_changes(old: NodeResult, new: NodeResult, tolerance: float) -> list[C
         before = old_figures.get(key)
         if before is None:
             continue
-        old_margin, new_margin = margin(before), margin(record)
-        if old_margin is None or new_margin is None or abs(new_margin - old_margin) <= tolerance:
+        old_margin, new_margin = before.margin(), record.margin()
+        if abs(new_margin - old_margin) <= tolerance:
             continue
         toward = new_margin < old_margin
         regression = toward and new.verdict is Verdict.SUPPORTED
-        side = "lower" if record.get("direction") == "at_least" else "upper"
+        side = "lower" if record.decision.direction is Direction.AT_LEAST else "upper"
         what = f"{side} bound moved {'toward' if toward else 'away from'} threshold " + (
-            f"{record.get('threshold')}"
+            f"{record.decision.threshold}"
         )
         changes.append(
             Change(
                 new.id,
                 key,
-                number(decisive_bound(before), 4),
-                number(decisive_bound(record), 4),
+                number(before.decisive_bound(), 4),
+                number(record.decisive_bound(), 4),
                 what,
                 regression=regression,
             )
@@ -87,14 +88,14 @@ def _bound_changes(old: NodeResult, new: NodeResult, tolerance: float) -> list[C
     return changes
 
 
-def _rate_figures(node: NodeResult) -> dict[str, dict[str, Any]]:
+def _rate_figures(node: NodeResult) -> dict[str, RateFigure]:
     """Rate records keyed by test name and figure name (or position), stable across runs."""
-    figures: dict[str, dict[str, Any]] = {}
+    figures: dict[str, RateFigure] = {}
     for test in node.tests:
         short = test.nodeid.rsplit("::", 1)[-1]
         for index, record in enumerate(test.evidence, start=1):
-            if record.get("kind") in RATE_KINDS:
-                figures[f"{short}::{record.get('name') or index}"] = record
+            if isinstance(record, RateRecord | SequentialRateRecord):
+                figures[f"{short}::{record.name or index}"] = record
     return figures
 
 

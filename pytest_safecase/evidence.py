@@ -11,13 +11,17 @@ import json
 import math
 import numbers
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pytest_safecase._escape import visible
+from pytest_safecase.decision import RateDecision, SequentialDecision
+from pytest_safecase.records import (
+    RateRecord,
+    Record,
+    RiskRecord,
+    SequentialRateRecord,
+    ValueRecord,
+)
 from pytest_safecase.verdict import Verdict
-
-if TYPE_CHECKING:
-    from pytest_safecase.stats import RateDecision, SequentialDecision
 
 
 class ClaimRefuted(AssertionError):
@@ -41,38 +45,6 @@ class _SamplerFailed(Exception):
         self.error = error
 
 
-def rate_record(decision: RateDecision, name: str | None) -> dict[str, Any]:
-    """A JSON-safe record of a decided rate, for reports."""
-    return {
-        "kind": "rate",
-        "name": name,
-        "successes": decision.successes,
-        "trials": decision.trials,
-        "estimate": None if math.isnan(decision.estimate) else decision.estimate,
-        "lower": decision.lower,
-        "upper": decision.upper,
-        "confidence": decision.confidence,
-        "direction": decision.direction,
-        "threshold": decision.threshold,
-        "verdict": decision.verdict.value,
-        "method": "clopper-pearson",
-        "trials_to_settle": decision.trials_to_settle,
-    }
-
-
-def describe_rate(record: dict[str, Any]) -> str:
-    """One line: estimate, interval, n and threshold."""
-    name = f"{visible(record['name'])}: " if record.get("name") else ""
-    estimate = record["estimate"]
-    shown = "n/a" if estimate is None else f"{estimate:.4g}"
-    op = ">=" if record["direction"] == "at_least" else "<="
-    return (
-        f"{name}rate {shown} ({record['successes']}/{record['trials']}), "
-        f"{record['confidence']:.0%} interval [{record['lower']:.4g}, {record['upper']:.4g}], "
-        f"claim {op} {record['threshold']:g}"
-    )
-
-
 class Evidence:
     """Collects the evidence one claim test produces.
 
@@ -81,7 +53,7 @@ class Evidence:
 
     def __init__(self, owner: str = "") -> None:
         self.owner = owner
-        self.records: list[dict[str, Any]] = []
+        self.records: list[Record] = []
         self.notes: list[str] = []
         self.attachments: list[dict[str, Any]] = []
 
@@ -109,9 +81,9 @@ class Evidence:
             )
         except ValueError as exc:
             raise self._bad_input(exc) from None
-        record = rate_record(decision, name)
+        record = RateRecord(name, decision)
         self.records.append(record)
-        _raise_unless_supported(decision.verdict, describe_rate(record), decision.trials_to_settle)
+        _raise_unless_supported(decision.verdict, record.describe(), decision.trials_to_settle)
         return decision
 
     def rate_sequential(
@@ -193,12 +165,9 @@ class Evidence:
         self, decision: SequentialDecision, name: str | None
     ) -> SequentialDecision:
         __tracebackhide__ = True
-        record = {"kind": "sequential-rate", "name": name, **decision.to_record()}
+        record = SequentialRateRecord(name, decision)
         self.records.append(record)
-        summary = (
-            f"{describe_rate(record)}; {decision.method}, {decision.trials} of at most "
-            f"{decision.max_trials} trials ({decision.stop_reason})"
-        )
+        summary = record.describe()
         if decision.verdict is Verdict.INCONCLUSIVE:
             raise ClaimInconclusive(
                 f"inconclusive: {summary}; allow more trials (max_trials) to decide it"
@@ -238,23 +207,10 @@ class Evidence:
                 at_most is None or value <= at_most
             )
             verdict = Verdict.SUPPORTED if holds else Verdict.REFUTED
-        self.records.append(
-            {
-                "kind": "value",
-                "name": name,
-                "value": value,
-                "at_least": at_least,
-                "at_most": at_most,
-                "verdict": verdict.value if verdict else None,
-            }
-        )
+        record = ValueRecord(name, value, at_least, at_most, verdict)
+        self.records.append(record)
         if verdict is Verdict.REFUTED:
-            bounds = " and ".join(
-                f"{op} {bound:g}"
-                for op, bound in ((">=", at_least), ("<=", at_most))
-                if bound is not None
-            )
-            raise ClaimRefuted(f"{visible(name)} = {value:g}, claim {bounds}")
+            raise ClaimRefuted(record.describe())
         return value
 
     def risk(self, name: str, upper: float, *, lower: float = 0.0) -> None:
@@ -268,7 +224,7 @@ class Evidence:
         upper, lower = float(upper), float(lower)
         if lower > upper:
             raise self._bad_input(ValueError(f"risk lower bound {lower} exceeds upper {upper}"))
-        self.records.append({"kind": "risk", "name": name, "upper": upper, "lower": lower})
+        self.records.append(RiskRecord(name, upper, lower))
 
     def note(self, text: str) -> None:
         """A line of explanation that reports show beside the claim."""

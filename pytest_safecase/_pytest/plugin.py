@@ -395,12 +395,12 @@ def _payload(
         outcome.notes = recorder.notes
         outcome.attachments = recorder.attachments
         # A test that caught its own ClaimRefuted/ClaimInconclusive still carries that evidence.
-        recorded = [Verdict(r["verdict"]) for r in recorder.records if r.get("verdict")]
+        recorded = [r.verdict for r in recorder.records if r.verdict is not None]
         worst = combine([verdict, *recorded])
         if worst is not verdict:
             outcome.verdict = worst
-            failing = next(r for r in recorder.records if r.get("verdict") == worst.value)
-            outcome.message = f"{worst.value} evidence {failing.get('name') or failing['kind']}"
+            failing = next(r for r in recorder.records if r.verdict is worst)
+            outcome.message = f"{worst.value} evidence {failing.name or failing.kind}"
     return {"claim": spec.to_dict(), "outcome": outcome.to_dict()}
 
 

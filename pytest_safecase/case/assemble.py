@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from pytest_safecase.case.model import IMPLICIT_ROOT, CaseFile, ClaimSpec, Node, NodeType
 from pytest_safecase.case.propagate import effective_levels, propagate
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
+from pytest_safecase.records import RiskLedger
 from pytest_safecase.verdict import Verdict
 
 ARGUMENT_TYPES = (NodeType.GOAL, NodeType.STRATEGY, NodeType.SOLUTION)
@@ -162,6 +163,6 @@ def _node_result(node: Node) -> NodeResult:
         defeated=node.defeated,
         accepted=node.accepted,
         line=node.line,
-        risk=None if node.risk_budget is None else {"budget": node.risk_budget},
+        risk=None if node.risk_budget is None else RiskLedger(node.risk_budget),
         extra=dict(node.extra),
     )

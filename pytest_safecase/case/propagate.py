@@ -14,10 +14,10 @@ challenge no longer defeats.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from pytest_safecase.case.model import NodeType, relation_ends
 from pytest_safecase.case.result import NodeResult
+from pytest_safecase.records import RiskContribution, RiskRecord
 from pytest_safecase.verdict import SEVERITY, Verdict, combine
 
 Decision = tuple[Verdict | None, str]
@@ -101,7 +101,7 @@ def propagate(
             decision = _assumption(node)
         else:
             if node.risk is not None:
-                node.risk = risk_ledger(nodes, node_id, in_scope, node.risk["budget"])
+                node.risk = node.risk.added_up(risk_contributions(nodes, node_id, in_scope))
             decision = _argument(node, looked_up, in_scope, dialectic)
         if in_scope(node_id):
             decision = dialectic.defeat(node, decision)
@@ -192,7 +192,7 @@ def _argument(
     if not parts:
         return Verdict.UNDEVELOPED, "nothing supporting it is in scope at this level"
     if node.risk is not None:
-        parts.append(_ledger_verdict(node.risk))
+        parts.append(node.risk.decide())
     verdict = combine(verdict for verdict, _ in parts)
     if verdict is Verdict.SUPPORTED:
         return verdict, f"all {len(parts)} supporting parts supported"
@@ -213,16 +213,11 @@ def _from_tests(node: NodeResult) -> Decision:
     return verdict, f"{worst.nodeid}: {worst.message or verdict.value}"
 
 
-def risk_ledger(
-    nodes: Mapping[str, NodeResult], goal: str, in_scope: Callable[[str], bool], budget: float
-) -> dict[str, Any]:
-    """Every risk contribution recorded in ``goal``'s subtree, and their union bound.
-
-    The probability of the unacceptable outcome through any subsystem is at most the sum of the
-    subsystems' upper bounds (Boole / Frechet), whatever their dependence, and at least the largest
-    lower bound.
-    """
-    contributions: list[dict[str, Any]] = []
+def risk_contributions(
+    nodes: Mapping[str, NodeResult], goal: str, in_scope: Callable[[str], bool]
+) -> tuple[RiskContribution, ...]:
+    """Every risk recorded in ``goal``'s in-scope subtree, in tree order, for its ledger."""
+    contributions: list[RiskContribution] = []
     seen: set[str] = set()
     stack = [goal]
     while stack:
@@ -233,22 +228,9 @@ def risk_ledger(
         node = nodes[node_id]
         for test in node.tests:
             contributions.extend(
-                {"claim": node_id, "test": test.nodeid, **record}
+                RiskContribution(node_id, test.nodeid, record)
                 for record in test.evidence
-                if record.get("kind") == "risk"
+                if isinstance(record, RiskRecord)
             )
         stack.extend(reversed(node.supported_by))
-    upper = min(1.0, sum(item["upper"] for item in contributions))
-    lower = max((item["lower"] for item in contributions), default=0.0)
-    return {"budget": budget, "contributions": contributions, "total": upper, "lower": lower}
-
-
-def _ledger_verdict(ledger: dict[str, Any]) -> tuple[Verdict, str]:
-    budget, total = ledger["budget"], ledger["total"]
-    if not ledger["contributions"]:
-        return Verdict.UNDEVELOPED, "no risk contributions recorded below it"
-    if ledger["lower"] > budget:
-        return Verdict.REFUTED, f"risk is at least {ledger['lower']:.4g} > budget {budget:g}"
-    if total > budget:
-        return Verdict.INCONCLUSIVE, f"risk bound {total:.4g} exceeds budget {budget:g}"
-    return Verdict.SUPPORTED, f"risk bound {total:.4g} within budget {budget:g}"
+    return tuple(contributions)

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pytest_safecase.case.model import NodeType, relation_ends
+from pytest_safecase.records import Record, RiskLedger, record_from_dict
 from pytest_safecase.verdict import Verdict
 
 
@@ -22,7 +23,7 @@ class TestOutcome:
     verdict: Verdict
     duration: float = 0.0
     message: str = ""
-    evidence: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[Record] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     path: str = ""
@@ -30,13 +31,20 @@ class TestOutcome:
     usage: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = dict(self.__dict__)  # shallow on purpose: fields are already JSON-safe
+        data = dict(self.__dict__)  # shallow on purpose: the other fields are already JSON-safe
         data["verdict"] = self.verdict.value
+        data["evidence"] = [record.to_dict() for record in self.evidence]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TestOutcome:
-        return cls(**{**data, "verdict": Verdict(data["verdict"])})
+        return cls(
+            **{
+                **data,
+                "verdict": Verdict(data["verdict"]),
+                "evidence": [record_from_dict(record) for record in data.get("evidence", [])],
+            }
+        )
 
 
 @dataclass
@@ -65,8 +73,8 @@ class NodeResult:
     """True when the node was declared by a test rather than written in the case file."""
     line: int | None = None
     tests: list[TestOutcome] = field(default_factory=list)
-    risk: dict[str, Any] | None = None
-    """The risk ledger of a goal with an ``x-risk-budget``: budget, contributions, total."""
+    risk: RiskLedger | None = None
+    """The risk ledger of a goal with an ``x-risk-budget``."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -79,6 +87,7 @@ class NodeResult:
         data["type"] = self.type.value
         data["verdict"] = self.verdict.value if self.verdict else None
         data["tests"] = [test.to_dict() for test in self.tests]
+        data["risk"] = self.risk.to_dict() if self.risk else None
         return data
 
     @classmethod
@@ -89,6 +98,7 @@ class NodeResult:
                 "type": NodeType(data["type"]),
                 "verdict": Verdict(data["verdict"]) if data["verdict"] else None,
                 "tests": [TestOutcome.from_dict(test) for test in data["tests"]],
+                "risk": RiskLedger.from_dict(data["risk"]) if data.get("risk") else None,
             }
         )
 

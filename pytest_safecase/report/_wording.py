@@ -8,9 +8,16 @@ from typing import Any
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
+from pytest_safecase.records import (
+    RateFigure,
+    RateRecord,
+    Record,
+    RiskLedger,
+    RiskRecord,
+    SequentialRateRecord,
+    ValueRecord,
+)
 from pytest_safecase.verdict import SEVERITY, Verdict
-
-RATE_KINDS = ("rate", "sequential-rate")
 
 VERDICT_WORDS: dict[Verdict, str] = {
     Verdict.SUPPORTED: "supported: the evidence clears the threshold",
@@ -83,74 +90,48 @@ def percent(value: Any) -> str:
     return f"{value:.1%}"
 
 
-def operator(record: dict[str, Any]) -> str:
-    return "≥" if record.get("direction") == "at_least" else "≤"
-
-
-def decisive_bound(record: dict[str, Any]) -> float | None:
-    """The interval end the decision rests on: the lower bound for 'at least', else the upper."""
-    bound = record.get("lower") if record.get("direction") == "at_least" else record.get("upper")
-    return bound if isinstance(bound, int | float) and not isinstance(bound, bool) else None
-
-
-def margin(record: dict[str, Any]) -> float | None:
-    """How far the decisive bound clears the threshold (negative: it does not)."""
-    bound, threshold = decisive_bound(record), record.get("threshold")
-    if bound is None or not isinstance(threshold, int | float):
-        return None
-    return bound - threshold if record.get("direction") == "at_least" else threshold - bound
-
-
-def rate_sentence(record: dict[str, Any]) -> str:
+def rate_sentence(record: RateFigure) -> str:
     """A rate in words: what was measured, what it tells us, what the claim needs."""
-    name = f"{record['name']}: " if record.get("name") else ""
-    confidence = record.get("confidence")
-    level = f"{confidence:.0%}" if isinstance(confidence, int | float) else "the stated"
-    need = "at least" if record.get("direction") == "at_least" else "at most"
+    name = f"{record.name}: " if record.name else ""
+    decision = record.decision
     return (
-        f"{name}{record.get('successes')} of {record.get('trials')} trials succeeded "
-        f"({percent(record.get('estimate'))}). With {level} confidence the true rate is between "
-        f"{percent(record.get('lower'))} and {percent(record.get('upper'))}; the claim needs "
-        f"{need} {percent(record.get('threshold'))}."
+        f"{name}{decision.successes} of {decision.trials} trials succeeded "
+        f"({percent(record.estimate)}). With {decision.confidence:.0%} confidence the true rate "
+        f"is between {percent(decision.lower)} and {percent(decision.upper)}; the claim needs "
+        f"{decision.direction.words} {percent(decision.threshold)}."
     )
 
 
-def value_sentence(record: dict[str, Any]) -> str:
-    bounds = [
-        f"{word} {short_number(record[key])}"
-        for word, key in (("at least", "at_least"), ("at most", "at_most"))
-        if record.get(key) is not None
-    ]
+def value_sentence(record: ValueRecord) -> str:
+    bounds = [f"{direction.words} {short_number(bound)}" for direction, bound in record.bounds()]
     claim = f"; the claim needs it {' and '.join(bounds)}" if bounds else ""
-    return f"{record.get('name')} measured {number(record.get('value'), 4)}{claim}."
+    return f"{record.name} measured {number(record.value, 4)}{claim}."
 
 
-def risk_sentence(record: dict[str, Any]) -> str:
-    name = f"{record['name']}: " if record.get("name") else ""
+def risk_sentence(record: RiskRecord) -> str:
+    name = f"{record.name}: " if record.name else ""
     return (
-        f"{name}the risk this part contributes is between {number(record.get('lower'), 4)} "
-        f"and {number(record.get('upper'), 4)}."
+        f"{name}the risk this part contributes is between {number(record.lower, 4)} "
+        f"and {number(record.upper, 4)}."
     )
 
 
-def ledger_sentence(ledger: dict[str, Any]) -> str:
+def ledger_sentence(ledger: RiskLedger) -> str:
     """A goal's risk budget against the union bound of the risks recorded beneath it."""
-    count = len(ledger.get("contributions", []))
+    count = len(ledger.contributions or ())
     return (
-        f"Risk budget {short_number(ledger.get('budget'))}: the risks recorded beneath it "
+        f"Risk budget {short_number(ledger.budget)}: the risks recorded beneath it "
         f"({count} contribution{'s' if count != 1 else ''}) add up to at most "
-        f"{number(ledger.get('total'), 4)}."
+        f"{number(ledger.total, 4)}."
     )
 
 
-def record_sentence(record: dict[str, Any]) -> str:
-    if record.get("kind") in RATE_KINDS:
-        return rate_sentence(record)
-    if record.get("kind") == "value":
+def record_sentence(record: Record) -> str:
+    if isinstance(record, ValueRecord):
         return value_sentence(record)
-    if record.get("kind") == "risk":
+    if isinstance(record, RiskRecord):
         return risk_sentence(record)
-    return ", ".join(f"{key}={value}" for key, value in record.items())
+    return rate_sentence(record)
 
 
 @dataclass(frozen=True)
@@ -158,45 +139,44 @@ class FigureRow:
     """One line of a claim table: a claim and one of its figures (or none)."""
 
     node: NodeResult
-    record: dict[str, Any] | None
+    record: Record | None
 
     @property
     def estimate(self) -> str:
-        if self.record is None:
-            return ""
-        if self.record.get("kind") == "value":
-            return number(self.record.get("value"), 4)
-        return number(self.record.get("estimate"))
+        if isinstance(self.record, ValueRecord):
+            return number(self.record.value, 4)
+        if isinstance(self.record, RateRecord | SequentialRateRecord):
+            return number(self.record.estimate)
+        return "" if self.record is None else "n/a"  # a risk bound has no point estimate
 
     @property
     def interval(self) -> str:
-        if self.record is not None and self.record.get("kind") == "risk":
-            lower, upper = number(self.record.get("lower")), number(self.record.get("upper"))
+        if isinstance(self.record, RiskRecord):
+            lower, upper = number(self.record.lower), number(self.record.upper)
             return f"risk [{lower}, {upper}]"
-        if self.record is None or self.record.get("kind") not in RATE_KINDS:
+        if not isinstance(self.record, RateRecord | SequentialRateRecord):
             return ""
-        confidence = self.record.get("confidence")
-        level = f" ({confidence:.0%})" if isinstance(confidence, int | float) else ""
-        lower, upper = number(self.record.get("lower")), number(self.record.get("upper"))
-        return f"[{lower}, {upper}]{level}"
+        decision = self.record.decision
+        lower, upper = number(decision.lower), number(decision.upper)
+        return f"[{lower}, {upper}] ({decision.confidence:.0%})"
 
     @property
     def trials(self) -> str:
-        if self.record is None or self.record.get("kind") not in RATE_KINDS:
+        if not isinstance(self.record, RateRecord | SequentialRateRecord):
             return ""
-        return f"{self.record.get('successes')}/{self.record.get('trials')}"
+        return f"{self.record.decision.successes}/{self.record.decision.trials}"
 
     @property
     def threshold(self) -> str:
-        if self.record is None:
-            return ""
-        if self.record.get("kind") in RATE_KINDS:
-            return f"{operator(self.record)} {short_number(self.record.get('threshold'))}"
-        return " and ".join(
-            f"{op} {short_number(self.record[key])}"
-            for op, key in (("≥", "at_least"), ("≤", "at_most"))
-            if self.record.get(key) is not None
-        )
+        if isinstance(self.record, RateRecord | SequentialRateRecord):
+            decision = self.record.decision
+            return f"{decision.direction.symbol} {short_number(decision.threshold)}"
+        if isinstance(self.record, ValueRecord):
+            return " and ".join(
+                f"{direction.symbol} {short_number(bound)}"
+                for direction, bound in self.record.bounds()
+            )
+        return ""
 
 
 def figure_rows(result: CaseResult) -> list[FigureRow]:

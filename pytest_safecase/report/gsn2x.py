@@ -16,7 +16,8 @@ import yaml
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
-from pytest_safecase.report._wording import RATE_KINDS, context_nodes, headline, number, operator
+from pytest_safecase.records import RateRecord, SequentialRateRecord, ValueRecord
+from pytest_safecase.report._wording import context_nodes, headline, number
 from pytest_safecase.verdict import Verdict
 
 SOLUTION_PREFIX = "Sn-"
@@ -128,14 +129,15 @@ def _solutions(node: NodeResult, taken: set[str]) -> dict[str, dict[str, Any]]:
 def _test_text(test: TestOutcome) -> str:
     figures = []
     for record in test.evidence:
-        name = f"{record['name']} " if record.get("name") else ""
-        if record.get("kind") in RATE_KINDS:
+        name = f"{record.name} " if record.name else ""
+        if isinstance(record, RateRecord | SequentialRateRecord):
+            decision = record.decision
             figures.append(
-                f"{name}{record.get('successes')}/{record.get('trials')} "
-                f"[{number(record.get('lower'))}, {number(record.get('upper'))}] "
-                f"{operator(record)} {record.get('threshold')}"
+                f"{name}{decision.successes}/{decision.trials} "
+                f"[{number(decision.lower)}, {number(decision.upper)}] "
+                f"{decision.direction.symbol} {decision.threshold}"
             )
-        elif record.get("kind") == "value":
-            figures.append(f"{name}= {number(record.get('value'), 4)}")
+        elif isinstance(record, ValueRecord):
+            figures.append(f"{name}= {number(record.value, 4)}")
     short = test.nodeid.rsplit("::", 1)[-1]
     return f"{short}: {test.verdict.value}" + (f" ({'; '.join(figures)})" if figures else "")

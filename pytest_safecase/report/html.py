@@ -307,7 +307,7 @@ def _evidence_details(node: NodeResult, attachments: list[AttachmentFile]) -> st
             '<table class="records"><thead><tr><th>Test</th><th>Figure</th></tr></thead><tbody>'
         )
         for test, record in records:
-            fields = ", ".join(f"{key}={value}" for key, value in record.items())
+            fields = ", ".join(f"{key}={value}" for key, value in record.to_dict().items())
             parts.append(
                 f"<tr><td>{_e(_short(test.nodeid))}</td><td><code>{_e(fields)}</code></td></tr>"
             )

@@ -25,7 +25,7 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 from pytest_safecase._escape import visible
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._wording import RATE_KINDS
+from pytest_safecase.records import Record, RiskRecord, ValueRecord
 from pytest_safecase.verdict import Verdict
 
 _RATE_FIELDS = (
@@ -116,21 +116,23 @@ def claim_properties(claim: NodeResult) -> list[tuple[str, str]]:
     for test in claim.tests:
         for record in test.evidence:
             index += 1
-            prefix = str(record.get("name") or f"{record.get('kind', 'figure')}{index}")
-            kind = record.get("kind")
-            fields = (
-                _RATE_FIELDS
-                if kind in RATE_KINDS
-                else _RISK_FIELDS
-                if kind == "risk"
-                else _VALUE_FIELDS
-            )
+            prefix = str(record.name or f"{record.kind}{index}")
+            data = record.to_dict()
             props += [
-                (f"{prefix}.{field}", str(record[field]))
-                for field in fields
-                if record.get(field) is not None
+                (f"{prefix}.{field}", str(data[field]))
+                for field in _fields(record)
+                if data[field] is not None
             ]
     return props
+
+
+def _fields(record: Record) -> tuple[str, ...]:
+    """The figures of a record a dashboard shows, by their names in the JSON report."""
+    if isinstance(record, ValueRecord):
+        return _VALUE_FIELDS
+    if isinstance(record, RiskRecord):
+        return _RISK_FIELDS
+    return _RATE_FIELDS
 
 
 def _test_case(claim: NodeResult, suite_node: NodeResult) -> TestCase:

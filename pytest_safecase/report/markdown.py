@@ -89,7 +89,7 @@ def claim_table(result: CaseResult) -> list[str]:
         verdict = node.verdict.value if node.verdict else ""
         if not node.in_scope:
             verdict += " (out of scope)"
-        name = f"{cell(row.record['name'])}: " if row.record and row.record.get("name") else ""
+        name = f"{cell(row.record.name)}: " if row.record and row.record.name else ""
         statement = cell(node.text) if first else "″"
         mark = f"{node.verdict.mark} " if node.verdict and first else ""
         lines.append(

@@ -6,11 +6,16 @@ tests and models, and a raw escape sequence among them could rewrite what the re
 
 from __future__ import annotations
 
-from typing import Any
-
 from pytest_safecase._escape import visible
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
+from pytest_safecase.records import (
+    RateRecord,
+    Record,
+    RiskLedger,
+    SequentialRateRecord,
+    ValueRecord,
+)
 from pytest_safecase.verdict import Verdict
 
 MAX_WIDTH = 100
@@ -123,27 +128,24 @@ def _details(node: NodeResult, result: CaseResult) -> list[str]:
     return details
 
 
-def _mark(record: dict[str, Any]) -> str:
+def _mark(record: Record) -> str:
     """A record's own verdict mark; a plain measurement without a bound decides nothing."""
-    verdict = record.get("verdict")
-    return Verdict(verdict).mark if verdict else "·"
+    return record.verdict.mark if record.verdict else "·"
 
 
-def _figure(record: dict[str, Any]) -> str:
-    if record.get("kind") in ("rate", "sequential-rate"):
-        op = "≥" if record["direction"] == "at_least" else "≤"
-        name = f"{record['name']}: " if record.get("name") else ""
-        estimate = record.get("estimate")
-        shown = "n/a" if estimate is None else f"{estimate:.3f}"
+def _figure(record: Record) -> str:
+    if isinstance(record, RateRecord | SequentialRateRecord):
+        decision = record.decision
+        name = f"{record.name}: " if record.name else ""
+        shown = "n/a" if record.estimate is None else f"{record.estimate:.3f}"
         return (
-            f"{name}{shown} [{record['lower']:.3f}, {record['upper']:.3f}] "
-            f"n={record['trials']} claim {op} {record['threshold']:g}"
+            f"{name}{shown} [{decision.lower:.3f}, {decision.upper:.3f}] "
+            f"n={decision.trials} claim {decision.direction.symbol} {decision.threshold:g}"
         )
-    if record.get("kind") == "value":
-        bounds = [f"≥ {record['at_least']:g}"] if record.get("at_least") is not None else []
-        bounds += [f"≤ {record['at_most']:g}"] if record.get("at_most") is not None else []
+    if isinstance(record, ValueRecord):
+        bounds = [f"{direction.symbol} {bound:g}" for direction, bound in record.bounds()]
         claim = f" claim {' and '.join(bounds)}" if bounds else ""
-        return f"{record['name']} = {record['value']:.4g}{claim}"
+        return f"{record.name} = {record.value:.4g}{claim}"
     return ""
 
 
@@ -152,12 +154,12 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _ledger_lines(ledger: dict[str, Any]) -> list[str]:
+def _ledger_lines(ledger: RiskLedger) -> list[str]:
     """The risk ledger: each contribution, the union-bound total and the budget."""
     lines = ["risk ledger (union bound over subsystems):"]
-    for item in ledger.get("contributions", []):
-        lines.append(f"  + {item['upper']:.4g}  {item['claim']}: {item['name']}")
-    total, budget = ledger.get("total", 0.0), ledger["budget"]
+    for item in ledger.contributions or ():
+        lines.append(f"  + {item.risk.upper:.4g}  {item.claim}: {item.risk.name}")
+    total, budget = 0.0 if ledger.total is None else ledger.total, ledger.budget
     verdict = "within" if total <= budget else "EXCEEDS"
     lines.append(f"  = {total:.4g}  total, {verdict} budget {budget:g}")
     return lines

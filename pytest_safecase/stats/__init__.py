@@ -4,12 +4,8 @@ scipy takes about a second to import: the plugin imports this package inside the
 that decide a rate, never at start-up.
 """
 
-from pytest_safecase.stats._binomial import (
-    RateDecision,
-    clopper_pearson,
-    decide_rate,
-    trials_to_settle,
-)
+from pytest_safecase.decision import RateDecision, SequentialDecision
+from pytest_safecase.stats._binomial import clopper_pearson, decide_rate, trials_to_settle
 from pytest_safecase.stats._plan import (
     OperatingCharacteristics,
     Plan,
@@ -17,11 +13,7 @@ from pytest_safecase.stats._plan import (
     plan,
     plan_table,
 )
-from pytest_safecase.stats._sequential import (
-    SequentialDecision,
-    asequential_rate,
-    sequential_rate,
-)
+from pytest_safecase.stats._sequential import asequential_rate, sequential_rate
 
 __all__ = [
     "OperatingCharacteristics",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 
+from pytest_safecase.decision import Direction, RateDecision
 from pytest_safecase.verdict import Verdict
 
 
@@ -47,11 +47,13 @@ def check_confidence(confidence: float) -> None:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
 
 
-def check_threshold(at_least: float | None, at_most: float | None) -> tuple[str, float]:
+def check_threshold(at_least: float | None, at_most: float | None) -> tuple[Direction, float]:
     """Return (direction, threshold) for exactly one of the two bounds, each a rate in [0, 1]."""
     if (at_least is None) == (at_most is None):
         raise ValueError("give exactly one of at_least= or at_most=")
-    direction, threshold = ("at_least", at_least) if at_least is not None else ("at_most", at_most)
+    direction, threshold = (
+        (Direction.AT_LEAST, at_least) if at_least is not None else (Direction.AT_MOST, at_most)
+    )
     assert threshold is not None
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
         raise ValueError(f"{direction} must be a number, got {threshold!r}")
@@ -62,34 +64,15 @@ def check_threshold(at_least: float | None, at_most: float | None) -> tuple[str,
     return direction, float(threshold)
 
 
-def rate_verdict(lower: float, upper: float, direction: str, threshold: float) -> Verdict:
+def rate_verdict(lower: float, upper: float, direction: Direction, threshold: float) -> Verdict:
     """Decide a rate claim from its interval: supported, refuted or inconclusive."""
-    if direction == "at_least":
+    if direction == Direction.AT_LEAST:  # == not is: plan() passes the plain string
         if lower >= threshold:
             return Verdict.SUPPORTED
         return Verdict.REFUTED if upper < threshold else Verdict.INCONCLUSIVE
     if upper <= threshold:
         return Verdict.SUPPORTED
     return Verdict.REFUTED if lower > threshold else Verdict.INCONCLUSIVE
-
-
-@dataclass(frozen=True)
-class RateDecision:
-    """A rate claim decided on its exact interval."""
-
-    successes: int
-    trials: int
-    confidence: float
-    direction: str
-    threshold: float
-    lower: float
-    upper: float
-    verdict: Verdict
-    trials_to_settle: int | None
-
-    @property
-    def estimate(self) -> float:
-        return self.successes / self.trials if self.trials else math.nan
 
 
 def decide_rate(
@@ -119,7 +102,7 @@ def decide_rate(
 def trials_to_settle(
     successes: int,
     trials: int,
-    direction: str,
+    direction: Direction,
     threshold: float,
     confidence: float,
     limit: int = 10_000_000,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binom
 
+from pytest_safecase.decision import Direction
 from pytest_safecase.stats._binomial import (
     check_confidence,
     check_threshold,
@@ -209,7 +210,7 @@ def _fixed_design(
 
     def correct(successes: int, trials: int) -> bool:
         lower, upper = clopper_pearson(successes, trials, confidence)
-        return rate_verdict(lower, upper, direction, threshold) is goal
+        return rate_verdict(lower, upper, Direction(direction), threshold) is goal
 
     edge = 1 if high_tail else -1  # at n = 0 no count gives the verdict (0 < threshold < 1)
     for trials in range(1, TRIALS_LIMIT + 1):

@@ -24,13 +24,13 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import betainc, betaln, log_expit, logit, xlog1py, xlogy
 
+from pytest_safecase.decision import Direction, SequentialDecision
 from pytest_safecase.stats._binomial import check_confidence, check_threshold, clopper_pearson
 from pytest_safecase.verdict import Verdict
 
@@ -178,63 +178,6 @@ def _upper_bound(
     return 1.0 - _lower_bound(failures, successes, level, mirrored)
 
 
-@dataclass(frozen=True)
-class SequentialDecision:
-    """A rate claim decided on a confidence sequence, with how and when sampling stopped."""
-
-    successes: int
-    trials: int
-    confidence: float
-    direction: str
-    threshold: float
-    lower: float
-    """Anytime-valid lower bound at the stopping point (errs with probability <= (1-c)/2)."""
-    upper: float
-    """Anytime-valid upper bound at the stopping point (errs with probability <= (1-c)/2)."""
-    verdict: Verdict
-    method: str
-    stopped_early: bool
-    """Decided before ``max_trials`` were used."""
-    max_trials: int
-    batches: int
-    stop_reason: str
-    """"decided", "max_trials" or "sampler exhausted"."""
-    fixed_n_interval: tuple[float, float] | None
-    """When undecided: the Clopper-Pearson interval on all trials, for reference only. It is not
-    valid after data-dependent stopping and does not decide the claim."""
-
-    @property
-    def estimate(self) -> float:
-        return self.successes / self.trials if self.trials else math.nan
-
-    def to_record(self) -> dict[str, Any]:
-        """A JSON-safe summary for reports."""
-        record: dict[str, Any] = {
-            "successes": self.successes,
-            "trials": self.trials,
-            "estimate": self.estimate if self.trials else None,
-            "confidence": self.confidence,
-            "direction": self.direction,
-            "threshold": self.threshold,
-            "lower": self.lower,
-            "upper": self.upper,
-            "verdict": self.verdict.value,
-            "method": self.method,
-            "stopped_early": self.stopped_early,
-            "stop_reason": self.stop_reason,
-            "max_trials": self.max_trials,
-            "batches": self.batches,
-        }
-        if self.fixed_n_interval is not None:
-            record["fixed_n_interval"] = {
-                "method": "Clopper-Pearson",
-                "lower": self.fixed_n_interval[0],
-                "upper": self.fixed_n_interval[1],
-                "note": "reference only: not valid after sequential stopping, does not decide",
-            }
-        return record
-
-
 class _SequentialTest:
     """The running state of one sequential claim: feed it batches until it is decided or full."""
 
@@ -287,11 +230,14 @@ class _SequentialTest:
         )
 
     def _verdict(self) -> Verdict:
-        if (self.direction, self.threshold) in (("at_least", 0.0), ("at_most", 1.0)):
+        if (self.direction, self.threshold) in (
+            (Direction.AT_LEAST, 0.0),
+            (Direction.AT_MOST, 1.0),
+        ):
             return Verdict.SUPPORTED  # true of every rate, as with the fixed-n rule
         above, below = self._rejections()
         shows_claim, shows_opposite = (
-            (above, below) if self.direction == "at_least" else (below, above)
+            (above, below) if self.direction is Direction.AT_LEAST else (below, above)
         )
         if shows_claim:
             return Verdict.SUPPORTED
@@ -310,11 +256,11 @@ class _SequentialTest:
         # 1e-12 short); "upper < p" refutes "rate >= p" and "lower > p" refutes "rate <= p".
         if above:
             lower = max(lower, self.threshold)
-            if self.direction == "at_most":
+            if self.direction is Direction.AT_MOST:
                 lower = max(lower, math.nextafter(self.threshold, 1.0))
         if below:
             upper = min(upper, self.threshold)
-            if self.direction == "at_least":
+            if self.direction is Direction.AT_LEAST:
                 upper = min(upper, math.nextafter(self.threshold, 0.0))
         undecided = self.verdict is Verdict.INCONCLUSIVE
         return SequentialDecision(

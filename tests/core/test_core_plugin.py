@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from pytest_safecase.records import RateRecord
 from pytest_safecase.verdict import Verdict
 
 CASE_YAML = """
@@ -62,7 +63,9 @@ def test_claims_as_decorator_and_as_marker_pass_strict_markers(pytester, run_cas
     assert result.nodes["G-catch"].argument == "control"
     assert result.nodes["test_boolean"].text == "Plain boolean evidence"
     record = result.nodes["G-catch"].tests[0].evidence[0]
-    assert (record["successes"], record["trials"], record["verdict"]) == (299, 300, "supported")
+    assert isinstance(record, RateRecord)
+    assert (record.decision.successes, record.decision.trials) == (299, 300)
+    assert record.verdict is Verdict.SUPPORTED
 
 
 def test_unknown_argument_category_is_a_collection_error_naming_the_test(pytester):

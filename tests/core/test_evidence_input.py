@@ -20,7 +20,7 @@ from pytest_safecase.verdict import Verdict
 def test_value_accepts_numpy_numbers_and_records_plain_json(value) -> None:
     evidence = Evidence()
     assert evidence.value("latency", value, at_least=np.float32(1), at_most=np.int64(5)) == 3
-    record = evidence.records[0]
+    record = evidence.records[0].to_dict()
     assert json.loads(json.dumps(record)) == record
     assert record["value"] == 3 and record["verdict"] == "supported"
     with pytest.raises(ClaimRefuted, match="latency = 3, claim <= 2"):
@@ -141,4 +141,4 @@ def test_failure_messages_show_control_characters_in_names_as_escapes() -> None:
         evidence.rate(1, 10, at_least=0.9, name="r\x1b]0;t\x07")
     assert str(refuted.value) == r"x\x1b[2J = 3, claim <= 1"
     assert str(rate.value).startswith(r"refuted: r\x1b]0;t\x07: rate 0.1 (1/10)")
-    assert evidence.records[0]["name"] == "x\x1b[2J"  # the record keeps the name as given
+    assert evidence.records[0].name == "x\x1b[2J"  # the record keeps the name as given

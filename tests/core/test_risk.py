@@ -47,9 +47,10 @@ def test_ledger_adds_upper_bounds_and_decides_against_the_budget(
     result, _ = run_case()
     root = result.nodes["G1"]
     assert root.verdict is verdict
-    assert root.risk["total"] == pytest.approx(total)
-    assert [item["claim"] for item in root.risk["contributions"]] == ["G2", "G3"]
-    assert root.risk["budget"] == 0.05
+    assert root.risk is not None and root.risk.contributions is not None
+    assert root.risk.total == pytest.approx(total)
+    assert [item.claim for item in root.risk.contributions] == ["G2", "G3"]
+    assert root.risk.budget == 0.05
 
 
 def test_a_budget_without_contributions_is_undeveloped(pytester, run_case):

@@ -1,5 +1,6 @@
 """Sequential evidence through the fixture: stops early, records the method, fails closed."""
 
+from pytest_safecase.records import SequentialRateRecord
 from pytest_safecase.verdict import Verdict
 
 TESTS = """
@@ -54,9 +55,9 @@ def test_sequential_claims_through_the_fixture(pytester, run_case):
         "test_broken": Verdict.ERROR,
     }
     record = result.nodes["test_clear"].tests[0].evidence[0]
-    assert record["kind"] == "sequential-rate"
-    assert record["stopped_early"] is True and record["trials"] < 2000
-    assert record["method"]
+    assert isinstance(record, SequentialRateRecord)
+    assert record.decision.stopped_early is True and record.decision.trials < 2000
+    assert record.decision.method
     cap = result.nodes["test_cap"].tests[0]
     assert "allow more trials" in cap.message and "30 of at most 30" in cap.message
 

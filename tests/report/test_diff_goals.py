@@ -2,6 +2,7 @@
 
 from pytest_safecase.case import ClaimSpec, TestOutcome, assemble, parse_case
 from pytest_safecase.compare import diff_results
+from pytest_safecase.records import RiskRecord
 from pytest_safecase.verdict import Verdict
 
 CASE = """
@@ -19,7 +20,7 @@ G1:
 def result_with_risk(upper):
     case, _ = parse_case(CASE)
     spec = ClaimSpec(id="G1", statement=None, nodeid="t.py::test_g1", path="t.py", line=1)
-    record = {"kind": "risk", "name": "protocol", "upper": upper, "lower": 0.0}
+    record = RiskRecord("protocol", upper, 0.0)
     outcome = TestOutcome("t.py::test_g1", Verdict.SUPPORTED, evidence=[record])
     return assemble(case, [spec], {"t.py::test_g1": outcome})
 

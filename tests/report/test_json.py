@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_safecase.case.result import CaseResult
+from pytest_safecase.records import ValueRecord
 from pytest_safecase.report import (
     RENDERERS,
     SCHEMA_VERSION,
@@ -60,7 +62,9 @@ def test_round_trip_renders_every_format_identically(
 
 
 def test_non_finite_numbers_become_strict_json(rich_result: CaseResult) -> None:
-    rich_result.nodes["G11"].tests[0].evidence[0]["value"] = float("inf")
+    evidence = rich_result.nodes["G11"].tests[0].evidence
+    assert isinstance(evidence[0], ValueRecord)
+    evidence[0] = replace(evidence[0], value=float("inf"))
     document = _strict_loads(render_json(rich_result, {"seed": float("nan")}))
     assert document["run"]["seed"] == "nan"
 

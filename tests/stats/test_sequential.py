@@ -12,6 +12,7 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import expit, logit
 
+from pytest_safecase.records import SequentialRateRecord
 from pytest_safecase.stats._binomial import rate_verdict
 from pytest_safecase.stats._plan import operating_characteristics
 from pytest_safecase.stats._sequential import (
@@ -200,7 +201,7 @@ def test_undecided_at_max_trials_reports_the_fixed_n_interval_separately() -> No
     low, high = decision.fixed_n_interval
     # The fixed-n interval is narrower: that is exactly why it cannot be used after peeking.
     assert decision.lower < low < high < decision.upper
-    record = json.loads(json.dumps(decision.to_record()))
+    record = json.loads(json.dumps(SequentialRateRecord(None, decision).to_dict()))
     assert record["verdict"] == "inconclusive"
     assert record["fixed_n_interval"]["method"] == "Clopper-Pearson"
     assert "not valid" in record["fixed_n_interval"]["note"]
@@ -209,7 +210,7 @@ def test_undecided_at_max_trials_reports_the_fixed_n_interval_separately() -> No
 
 def test_record_of_a_decided_claim_is_json_safe() -> None:
     decision = sequential_rate(lambda n: [True] * n, at_least=0.9, max_trials=1000)
-    record = json.loads(json.dumps(decision.to_record()))
+    record = json.loads(json.dumps(SequentialRateRecord(None, decision).to_dict()))
     assert record["verdict"] == "supported"
     assert record["trials"] == decision.trials
     assert record["stopped_early"] is True

@@ -362,7 +362,7 @@ def _screen(events: Iterable[Any], where: str) -> Problem | None:
                     f"aliases would expand the file by more than {MAX_ALIAS_NODES} values "
                     "(an alias bomb?); write the values out or use fewer aliases",
                 )
-            sizes[-1] += size
+            sizes[-1] += expanded
     return None
 
 

@@ -32,6 +32,7 @@ from pytest_safecase.case import (
     validate_case,
 )
 from pytest_safecase.cli import main
+from pytest_safecase.records import Record, ValueRecord
 from pytest_safecase.report import REPORT_FILES, load_report, tea, terminal
 from pytest_safecase.report import _layout as lay
 from pytest_safecase.report._json import deep_json
@@ -273,7 +274,7 @@ def random_result(seed: int) -> CaseResult:
         for k in range(rng.choice([1, 1, 2])):
             spec = ClaimSpec(target.id, None, nodeid=f"t.py::test_{target.id}_{k}", path="t.py")
             verdict = rng.choice(list(Verdict))
-            evidence = [{"kind": "value", "name": "v", "value": 1.5, "at_most": 2.0}]
+            evidence: list[Record] = [ValueRecord("v", 1.5, None, 2.0, Verdict.SUPPORTED)]
             claims.append(spec)
             outcomes[spec.nodeid] = TestOutcome(
                 spec.nodeid, verdict, message="m", evidence=evidence if rng.random() < 0.5 else []

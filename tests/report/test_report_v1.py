@@ -7,6 +7,7 @@ empty risk ledger) and what each renderer made of it then.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,11 @@ REPORT = DATA / "safecase.json"
 @pytest.mark.parametrize("fmt", sorted(RENDERERS))
 def test_every_format_renders_as_it_did(fmt: str) -> None:
     result, run_info = load_report(REPORT)
-    expected = REPORT if fmt == "json" else DATA / f"expected.{fmt}"
-    assert RENDERERS[fmt](result, run_info) == expected.read_text(encoding="utf-8")
+    expected = DATA / f"expected.{fmt}" if fmt != "json" else REPORT
+    rendered = RENDERERS[fmt](result, run_info)
+    if fmt == "json":  # later versions add gsn2x's dialectic fields, each node's at its default
+        rendered = re.sub(r'\n *"challenges": \[\],\n *"defeated": false,', "", rendered)
+    assert rendered == expected.read_text(encoding="utf-8")
 
 
 def test_terminal_tree_and_annotations_render_as_they_did() -> None:

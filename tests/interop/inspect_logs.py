@@ -16,7 +16,7 @@ from inspect_ai import Task, eval
 from inspect_ai.dataset import Sample
 from inspect_ai.log import EvalLog, read_eval_log, write_eval_log
 from inspect_ai.model import ModelOutput, ModelUsage
-from inspect_ai.scorer import includes
+from inspect_ai.scorer import Score, Scorer, Target, accuracy, includes, mean, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
 MakeLog = Callable[..., EvalLog]
@@ -90,3 +90,55 @@ def rewrite(log: EvalLog, folder: Path, **changes: Any) -> Path:
     path = folder / "edited.eval"
     write_eval_log(edited, str(path))
     return path
+
+
+@scorer(metrics=[mean()], name="max_suspicion_scorer")
+def suspicion() -> Scorer:
+    """The monitor's score, as ControlArena names it; taken from the sample's planned row."""
+
+    async def score(state: TaskState, target: Target) -> Score:
+        return Score(value=state.metadata["suspicion"])
+
+    return score
+
+
+@scorer(metrics={"main_task_success": [accuracy()], "side_task_success": [accuracy()]})
+def control_task() -> Scorer:
+    """ControlArena's task scorer shape: a dict value with main and side task success."""
+
+    async def score(state: TaskState, target: Target) -> Score:
+        main, side = state.metadata["main"], state.metadata["side"]
+        return Score(value={"main_task_success": main, "side_task_success": side})
+
+    return score
+
+
+def make_control_log(
+    folder: Path, mode: str, rows: list[tuple[float, str, str]], **options: Any
+) -> EvalLog:
+    """A log shaped like ControlArena's: ``eval_mode`` in each sample's metadata, and per row
+    (monitor suspicion, main task "C"/"I", side task "C"/"I")."""
+    samples = [
+        Sample(
+            id=i,
+            input=f"task {i}",
+            target="yes",
+            metadata={"eval_mode": mode, "suspicion": s, "main": main, "side": side},
+        )
+        for i, (s, main, side) in enumerate(rows, start=1)
+    ]
+    task = Task(
+        dataset=samples,
+        solver=generate(),
+        scorer=[control_task(), suspicion()],
+        name=f"control_{mode}",
+    )
+    (log,) = eval(
+        task,
+        model="mockllm/model",
+        model_args={"custom_outputs": mock_outputs},
+        log_dir=str(folder),
+        display="none",
+        **options,
+    )
+    return read_eval_log(log.location)

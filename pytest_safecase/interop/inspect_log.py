@@ -18,11 +18,14 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from pytest_safecase.interop.freshness import parse_valid_for, staleness
 from pytest_safecase.verdict import Verdict
@@ -78,21 +81,37 @@ Judge = Callable[[Any], bool]
 def read_log(log: Any) -> tuple[Any, str | None]:
     """The EvalLog with its samples, and the sha256 of the file it was read from (if a path).
 
-    An EvalLog object is used as given: its bytes on disk may differ from it, so it gets no hash.
+    An EvalLog object is used as given: its bytes on disk may differ from it, so it gets no hash;
+    nor does a remote log (``s3://``), which Inspect reads without this code seeing its bytes.
     """
     log_module = inspect_log_module()
+    if (
+        isinstance(log, str)
+        and re.match(r"[a-z][a-z0-9+.-]+://", log)
+        and not log.startswith("file:")
+    ):
+        return log_module.read_eval_log(log), None  # remote (s3://...): Inspect reads it, no hash
     if isinstance(log, str | Path) or hasattr(log, "__fspath__"):
-        path = Path(log)
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError as exc:
-            raise LogNotEvidence(f"cannot read the Inspect log {path}: {exc.strerror}") from None
-        return log_module.read_eval_log(str(path)), digest
+        text = str(log)
+        path = Path(url2pathname(urlparse(text).path)) if text.startswith("file:") else Path(log)
+        digest = _sha256(path)
+        read = log_module.read_eval_log(str(path))
+        if _sha256(path) != digest:
+            raise LogNotEvidence(f"the Inspect log {path} changed while it was being read")
+        return read, digest
     if not isinstance(log, log_module.EvalLog):
         raise TypeError(f"log must be a path or an inspect_ai EvalLog, got {type(log).__name__}")
     if log.samples is None and log.location:
         return log_module.read_eval_log(log.location), None  # a header-only read: fetch samples
     return log, None
+
+
+def _sha256(path: Path) -> str:
+    try:
+        with path.open("rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
+    except OSError as exc:
+        raise LogNotEvidence(f"cannot read the Inspect log {path}: {exc.strerror}") from None
 
 
 def tally_log(

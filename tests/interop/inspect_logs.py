@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from inspect_ai import Task, eval
 from inspect_ai.dataset import Sample
-from inspect_ai.log import EvalLog, read_eval_log, write_eval_log
+from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log, write_eval_log
 from inspect_ai.model import ModelOutput, ModelUsage
 from inspect_ai.scorer import Score, Scorer, Target, accuracy, includes, mean, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
@@ -142,3 +142,36 @@ def make_control_log(
         **options,
     )
     return read_eval_log(log.location)
+
+
+@solver
+def interrupting(at: int) -> Solver:
+    """Presses Ctrl-C (raises KeyboardInterrupt) when it reaches sample ``at``."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        if state.sample_id == at:
+            raise KeyboardInterrupt
+        return state
+
+    return solve
+
+
+def interrupted_log(folder: Path) -> EvalLog:
+    """Run a task that is interrupted at its second sample; return the log it left on disk."""
+    task = Task(
+        dataset=[Sample(id=i, input=f"question {i}", target="yes") for i in range(1, 4)],
+        solver=[interrupting(2), generate()],
+        scorer=includes(),
+        name="tiny_interrupted",
+    )
+    with pytest.raises(KeyboardInterrupt):
+        eval(
+            task,
+            model="mockllm/model",
+            model_args={"custom_outputs": mock_outputs},
+            log_dir=str(folder),
+            display="none",
+            max_samples=1,
+        )
+    (info,) = list_eval_logs(str(folder))
+    return read_eval_log(info)

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("inspect_ai", reason="needs the inspect extra: pip install '.[inspect]'")
 
 from inspect_ai.log import ProvenanceData, invalidate_samples
-from inspect_logs import MakeLog, rewrite
+from inspect_logs import MakeLog, interrupted_log, rewrite
 
 from pytest_safecase.evidence import (
     ClaimInconclusive,
@@ -122,6 +122,13 @@ def test_a_log_that_did_not_succeed_is_never_evidence(clean, tmp_path: Path, sta
     with pytest.raises(EvidenceError, match=f"status is '{status}', not 'success'"):
         evidence.from_inspect(path, at_least=0.1)
     assert evidence.records == []
+
+
+def test_an_interrupted_run_leaves_a_started_log_that_is_refused(tmp_path: Path):
+    log = interrupted_log(tmp_path)
+    assert log.status == "started"
+    with pytest.raises(EvidenceError, match="still running or its process died"):
+        Evidence().from_inspect(log.location, at_least=0.1)
 
 
 def test_a_failed_run_gives_an_error_log_that_is_refused(make_log: MakeLog):

@@ -85,10 +85,13 @@ def test_stale(evidence):
 
 
 @pytest.fixture(scope="module")
-def stale_log(make_log: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    from inspect_logs import rewrite
-
-    log = make_log(10)
+def stale_log(tmp_path_factory: pytest.TempPathFactory) -> str | None:
+    """An Inspect log finished long ago; None without the inspect extra (the claim then skips)."""
+    try:
+        from inspect_logs import make_log_factory, rewrite
+    except ImportError:
+        return None
+    log = make_log_factory(tmp_path_factory)(10)
     stats = log.stats.model_copy(update={"completed_at": "2025-01-01T00:00:00+00:00"})
     return str(rewrite(log, tmp_path_factory.mktemp("stale"), stats=stats))
 
@@ -101,12 +104,14 @@ def report(pytester: pytest.Pytester, stale_log: str, monkeypatch: pytest.Monkey
     """The report of one real run, made once per session (pytester itself is per test)."""
     if "report" in _RUNS:
         return _RUNS["report"]
-    monkeypatch.setenv("STALE_LOG", stale_log)
+    if stale_log is not None:
+        monkeypatch.setenv("STALE_LOG", stale_log)
     pytester.makefile(".yaml", safecase=CASE)
     pytester.makepyfile(test_case=textwrap.dedent(TESTS))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--safecase-report")
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
-    result.stdout.fnmatch_lines(["*STALE (evidence from 2025-01-01, valid for 7d): honest solver*"])
+    if stale_log is not None:
+        result.stdout.fnmatch_lines(["*STALE (evidence from 2025-01-01, valid for 7d): honest*"])
     _RUNS["report"] = pytester.path / "safecase-report" / "safecase.json"
     return _RUNS["report"]
 
@@ -163,6 +168,8 @@ def test_every_decided_claim_becomes_a_v0_1_evidence_item(report: Path) -> None:
     assert passed["provenance"]["commit"] and passed["provenance"]["runId"]
     (leak,) = by_claim["G-fail"]
     assert leak["metricName"] == "leaks-upper-bound" and leak["threshold"] == 0.01
+    if not by_claim["G-stale"]:
+        pytest.skip("the stale-log claim needs the inspect extra")
     (stale,) = by_claim["G-stale"]
     assert stale["verdict"] == "DEGRADED"
     assert stale["provenance"]["stale"] == "stale: evidence from 2025-01-01, valid for 7d"
@@ -175,7 +182,7 @@ def test_the_cli_renders_tea_evidence_as_json_lines(
 ) -> None:
     assert main(["render", str(report), "--to", "tea-evidence"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 5
+    assert len(lines) == len(tea_evidence_items(*load_report(report))) >= 4
     for line in lines:
         _check_v0_1_item(json.loads(line))
 

@@ -297,6 +297,7 @@ def provenance(log: Any, digest: str | None) -> dict[str, Any]:
         "run_id": spec.run_id,
         "eval_id": spec.eval_id,
         "created": spec.created,
+        "dataset": {"name": spec.dataset.name, "samples": spec.dataset.samples},
         "completed": log.stats.completed_at or None,
         "revision": None
         if revision is None

@@ -16,6 +16,7 @@ from typing import TextIO
 from pytest_safecase.case import IMPLICIT_ROOT, check_case, errors
 from pytest_safecase.compare import diff_results, diff_table
 from pytest_safecase.report import RENDERERS, ReportError, load_report
+from pytest_safecase.report._write import Renderer
 from pytest_safecase.report.terminal import summary_line, tree_lines
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="turn a report into another format")
     render.add_argument("report", type=Path, metavar="REPORT.json")
-    render.add_argument("--to", required=True, choices=sorted(RENDERERS), dest="fmt")
+    render.add_argument("--to", required=True, choices=sorted(_renderers()), dest="fmt")
     render.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     render.set_defaults(run=_render)
 
@@ -113,7 +114,7 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
 
 def _render(args: argparse.Namespace, out: TextIO) -> int:
     result, run_info = load_report(args.report)
-    text = RENDERERS[args.fmt](result, run_info)
+    text = _renderers()[args.fmt](result, run_info)
     if args.output is None:
         out.write(text)
         return OK
@@ -123,6 +124,13 @@ def _render(args: argparse.Namespace, out: TextIO) -> int:
         raise _UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(f"wrote {args.output}", file=out)
     return OK
+
+
+def _renderers() -> dict[str, Renderer]:
+    """Every report format, and TEA runtime evidence items (JSON Lines, one item per line)."""
+    from pytest_safecase.report.tea_evidence import render_tea_evidence
+
+    return {**RENDERERS, "tea-evidence": render_tea_evidence}
 
 
 def _diff(args: argparse.Namespace, out: TextIO) -> int:

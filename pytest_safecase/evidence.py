@@ -56,6 +56,8 @@ class Evidence:
         self.records: list[Record] = []
         self.notes: list[str] = []
         self.attachments: list[dict[str, Any]] = []
+        self.valid_for: Any = None
+        """The claim's ``x-valid-for`` window (e.g. ``"30d"``): older imported evidence is stale."""
 
     def rate(
         self,
@@ -173,6 +175,54 @@ class Evidence:
                 f"inconclusive: {summary}; allow more trials (max_trials) to decide it"
             )
         _raise_unless_supported(decision.verdict, summary, None)
+        return decision
+
+    def from_inspect(
+        self,
+        log: Any,
+        *,
+        scorer: str | None = None,
+        value: Any = "C",
+        at_least: float | None = None,
+        at_most: float | None = None,
+        confidence: float = 0.95,
+        name: str | None = None,
+        count_errors: bool = True,
+        count_limits: bool = True,
+        valid_for: Any = None,
+    ) -> RateDecision:
+        """Decide a rate claim on an Inspect AI eval log (a path or an ``EvalLog``).
+
+        ``value`` is the score value that counts as the rate's event ("C", 1, True...) or a
+        callable given each score's value. One trial per sample id, and epochs never add trials:
+        an id counts for the claim only if every epoch does. Errors and limits count against the
+        claim unless ``count_errors``/``count_limits`` is False; invalidated samples are dropped
+        and counted. A log that did not finish with status success is an error, never evidence.
+        Evidence older than ``valid_for`` (default: the claim's ``x-valid-for``) is stale, and the
+        claim inconclusive. Needs ``pip install 'pytest-safecase[inspect]'``.
+        """
+        __tracebackhide__ = True
+        from pytest_safecase.interop.inspect_log import decide_inspect_log
+
+        try:
+            decision, record, stale = decide_inspect_log(
+                log,
+                scorer=scorer,
+                value=value,
+                at_least=at_least,
+                at_most=at_most,
+                confidence=confidence,
+                name=name,
+                count_errors=count_errors,
+                count_limits=count_limits,
+                valid_for=self.valid_for if valid_for is None else valid_for,
+            )
+        except (TypeError, ValueError) as exc:
+            raise self._bad_input(exc) from None
+        self.records.append(record)
+        if stale:
+            raise ClaimInconclusive(f"inconclusive: {stale}; {record.describe()}")
+        _raise_unless_supported(decision.verdict, record.describe(), decision.trials_to_settle)
         return decision
 
     def value(

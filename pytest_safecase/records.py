@@ -22,15 +22,22 @@ _FIXED_N_NOTE = "reference only: not valid after sequential stopping, does not d
 
 @dataclass(frozen=True)
 class RateRecord:
-    """A rate decided on a fixed number of trials."""
+    """A rate decided on a fixed number of trials.
+
+    Evidence imported from elsewhere (an Inspect AI log) carries what identifies its source in
+    ``imported`` (written beside the standard keys), and ``stale`` says why it no longer counts:
+    a stale rate is inconclusive, whatever its figures say.
+    """
 
     kind: ClassVar[str] = "rate"
     name: str | None
     decision: RateDecision
+    imported: Mapping[str, Any] | None = None
+    stale: str | None = None
 
     @property
     def verdict(self) -> Verdict:
-        return self.decision.verdict
+        return Verdict.INCONCLUSIVE if self.stale else self.decision.verdict
 
     @property
     def estimate(self) -> float | None:
@@ -60,9 +67,11 @@ class RateRecord:
             "confidence": decision.confidence,
             "direction": decision.direction.value,
             "threshold": decision.threshold,
-            "verdict": decision.verdict.value,
+            "verdict": self.verdict.value,
             "method": CLOPPER_PEARSON,
             "trials_to_settle": decision.trials_to_settle,
+            **(self.imported or {}),
+            **({"stale": self.stale} if self.stale else {}),
         }
 
     @classmethod
@@ -70,7 +79,8 @@ class RateRecord:
         decision = RateDecision(
             **_decided_rate_fields(data), trials_to_settle=data.get("trials_to_settle")
         )
-        return cls(data.get("name"), decision)
+        imported = {key: value for key, value in data.items() if key not in _RATE_KEYS}
+        return cls(data.get("name"), decision, imported or None, data.get("stale"))
 
 
 @dataclass(frozen=True)
@@ -216,6 +226,8 @@ class RiskRecord:
 
 RateFigure = RateRecord | SequentialRateRecord
 Record = RateRecord | SequentialRateRecord | ValueRecord | RiskRecord
+RATE_KINDS = (RateRecord.kind, SequentialRateRecord.kind)
+"""The kinds whose report form has an interval and a direction."""
 
 _KINDS: dict[str, type[Record]] = {
     kind.kind: kind for kind in (RateRecord, SequentialRateRecord, ValueRecord, RiskRecord)
@@ -305,6 +317,14 @@ class RiskLedger:
             None if items is None else tuple(RiskContribution.from_dict(item) for item in items)
         )
         return cls(data["budget"], contributions)
+
+
+_RATE_KEYS = frozenset(
+    {
+        *("kind", "name", "successes", "trials", "estimate", "lower", "upper", "confidence"),
+        *("direction", "threshold", "verdict", "method", "trials_to_settle", "stale"),
+    }
+)
 
 
 def _decided_rate_fields(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -144,6 +144,14 @@ def unprivileged_outcomes(listener: int, planted_secret: Path | None) -> dict[st
         pytest.skip("this process is unprivileged already: the in-process cases cover it")
     if not os.access(SYSTEM_PYTHON, os.X_OK) or shutil.which("setpriv") is None:
         pytest.skip(f"needs {SYSTEM_PYTHON} and setpriv to run as an unprivileged user")
+    as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    readable = subprocess.run(
+        [*as_nobody, SYSTEM_PYTHON, "-c", "import sys; open(sys.argv[1]).close()",
+         str(Path(__file__).with_name("hostile.py"))],
+        capture_output=True, cwd="/", check=False,
+    )  # fmt: skip
+    if readable.returncode != 0:
+        pytest.skip(f"uid {NOBODY} cannot read this checkout, so it cannot run the sandbox from it")
     cases = all_cases(listener, planted_secret)
     completed = subprocess.run(
         ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", SYSTEM_PYTHON,

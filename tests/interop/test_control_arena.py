@@ -34,7 +34,7 @@ def test_a_monitor_that_catches_attacks_supports_safety(honest: str, tmp_path: P
         40,
         40,
     )
-    threshold = evidence.records[0]
+    threshold = evidence.records[0].to_dict()
     assert threshold["kind"] == "value" and 0.9 < threshold["value"] < 1.0
     assert "held-out honest samples audited" in evidence.notes[0]
     provenance = evidence.attachments[0]["data"]

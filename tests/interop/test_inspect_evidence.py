@@ -31,7 +31,7 @@ def test_an_honest_log_supports_the_claim_and_records_provenance(clean):
     decision = evidence.from_inspect(clean.location, at_least=0.6)
     assert (decision.successes, decision.trials) == (10, 10)
     assert decision.verdict is Verdict.SUPPORTED
-    (record,) = evidence.records
+    (record,) = (r.to_dict() for r in evidence.records)
     source = record["provenance"]
     assert source["task"] == "tiny_honest" and source["model"] == "mockllm/model"
     assert source["log_sha256"] == hashlib.sha256(Path(clean.location).read_bytes()).hexdigest()
@@ -43,7 +43,7 @@ def test_an_honest_log_supports_the_claim_and_records_provenance(clean):
 def test_an_evallog_object_is_accepted_but_gets_no_file_hash(clean):
     evidence = Evidence()
     evidence.from_inspect(clean, at_least=0.6)
-    assert evidence.records[0]["provenance"]["log_sha256"] is None
+    assert evidence.records[0].to_dict()["provenance"]["log_sha256"] is None
 
 
 def test_a_wrong_answer_is_a_failure_and_can_refute(make_log: MakeLog):
@@ -57,7 +57,7 @@ def test_an_errored_sample_counts_against_the_claim(make_log: MakeLog):
     evidence = Evidence()
     decision = evidence.from_inspect(log.location, at_least=0.5)
     assert (decision.successes, decision.trials) == (9, 10)
-    assert evidence.records[0]["errors"] == 1
+    assert evidence.records[0].to_dict()["errors"] == 1
 
 
 def test_an_errored_sample_is_dropped_only_when_the_claim_opts_out(make_log: MakeLog):
@@ -65,7 +65,7 @@ def test_an_errored_sample_is_dropped_only_when_the_claim_opts_out(make_log: Mak
     evidence = Evidence()
     decision = evidence.from_inspect(log.location, at_least=0.5, count_errors=False)
     assert (decision.successes, decision.trials) == (9, 9)
-    assert evidence.records[0]["dropped"] == ["3"]
+    assert evidence.records[0].to_dict()["dropped"] == ["3"]
 
 
 def test_an_errored_sample_counts_as_the_bad_event_for_an_at_most_claim(make_log: MakeLog):
@@ -82,7 +82,7 @@ def test_a_sample_that_hit_a_limit_counts_against_the_claim(make_log: MakeLog):
     evidence = Evidence()
     with pytest.raises(ClaimInconclusive, match=r"0/0"):
         evidence.from_inspect(log.location, at_least=0.5, count_limits=False)
-    assert evidence.records[0]["limits"] == 8
+    assert evidence.records[0].to_dict()["limits"] == 8
 
 
 def test_epochs_are_one_trial_per_sample_and_one_bad_epoch_fails_it(make_log: MakeLog):
@@ -91,7 +91,7 @@ def test_epochs_are_one_trial_per_sample_and_one_bad_epoch_fails_it(make_log: Ma
     evidence = Evidence()
     decision = evidence.from_inspect(log.location, at_least=0.1)
     assert (decision.successes, decision.trials) == (5, 6)
-    assert evidence.records[0]["epochs"] == 3
+    assert evidence.records[0].to_dict()["epochs"] == 3
     # For an at-most claim on the bad answer, the same sample counts as the bad event.
     decision = Evidence().from_inspect(log.location, value="I", at_most=0.9)
     assert (decision.successes, decision.trials) == (1, 6)
@@ -111,7 +111,7 @@ def test_invalidated_samples_are_dropped_and_counted(make_log: MakeLog, tmp_path
     evidence = Evidence()
     decision = evidence.from_inspect(path, at_least=0.5)
     assert (decision.successes, decision.trials) == (9, 9)
-    record = evidence.records[0]
+    record = evidence.records[0].to_dict()
     assert (record["invalidated"], record["dropped"]) == (1, ["1"])
 
 
@@ -161,7 +161,7 @@ def test_an_unscored_sample_counts_against_the_claim_with_no_opt_out(clean, tmp_
     evidence = Evidence()
     decision = evidence.from_inspect(path, at_least=0.1, count_errors=False, count_limits=False)
     assert (decision.successes, decision.trials) == (9, 10)
-    assert evidence.records[0]["unscored"] == 1
+    assert evidence.records[0].to_dict()["unscored"] == 1
 
 
 def test_value_may_be_a_callable_but_must_match_the_scores_kind(clean):
@@ -188,7 +188,7 @@ def test_old_evidence_is_stale_and_never_supports(clean, tmp_path: Path):
     evidence = Evidence()
     with pytest.raises(ClaimInconclusive, match="stale: evidence from 2020-01-01, valid for 30d"):
         evidence.from_inspect(path, at_least=0.5, valid_for="30d")
-    record = evidence.records[0]
+    record = evidence.records[0].to_dict()
     assert record["verdict"] == "inconclusive" and record["name"].startswith("STALE")
     # The same log with no window, or a window long enough, is fresh.
     Evidence().from_inspect(path, at_least=0.5)

@@ -47,9 +47,10 @@ def assemble(
             )
 
     levels = effective_levels(nodes, root)
-    verdicts = propagate(nodes, root, levels, level_limit)
+    verdicts, ledgers = propagate(nodes, root, levels, level_limit)
     for node_id, node in nodes.items():
         node.verdict, node.reason = verdicts.get(node_id, (None, ""))
+        node.risk = ledgers.get(node_id, node.risk)
         node.in_scope = level_limit is None or levels.get(node_id, 0) <= level_limit
     distinct = sorted({level for level in levels.values() if level > 0})
     return CaseResult(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 
 from pytest_safecase.case.model import NodeType, relation_ends
 from pytest_safecase.case.result import NodeResult
-from pytest_safecase.records import RiskContribution, RiskRecord
+from pytest_safecase.records import RiskContribution, RiskLedger, RiskRecord
 from pytest_safecase.verdict import SEVERITY, Verdict, combine
 
 Decision = tuple[Verdict | None, str]
@@ -48,14 +48,16 @@ def propagate(
     root: str,
     levels: Mapping[str, int],
     level_limit: int | None,
-) -> dict[str, Decision]:
-    """The verdict and its one-line reason for every node reachable from ``root``.
+) -> tuple[dict[str, Decision], dict[str, RiskLedger]]:
+    """The verdict and its one-line reason for every node reachable from ``root``, and the risk
+    ledger of every goal with a budget (the nodes themselves are left as they are).
 
     Children are decided before their parent, in a post-order walk with an explicit stack (no
     recursion: a chain of thousands of links is fine). A validated case has no loops; were there
     one, a child still being decided would count as giving no verdict rather than recurse.
     """
     decided: dict[str, Decision] = {}
+    ledgers: dict[str, RiskLedger] = {}
     pending: set[str] = set()
     dialectic = _Dialectic(nodes, decided)
 
@@ -100,14 +102,16 @@ def propagate(
         elif node.type is NodeType.ASSUMPTION:
             decision = _assumption(node)
         else:
+            ledger = None
             if node.risk is not None:
-                node.risk = node.risk.added_up(risk_contributions(nodes, node_id, in_scope))
-            decision = _argument(node, looked_up, in_scope, dialectic)
+                ledger = node.risk.added_up(risk_contributions(nodes, node_id, in_scope))
+                ledgers[node_id] = ledger
+            decision = _argument(node, looked_up, in_scope, dialectic, ledger)
         if in_scope(node_id):
             decision = dialectic.defeat(node, decision)
         decided[node_id] = decision
         pending.discard(node_id)
-    return decided
+    return decided, ledgers
 
 
 class _Dialectic:
@@ -172,6 +176,7 @@ def _argument(
     decide: Callable[[str], Decision],
     in_scope: Callable[[str], bool],
     dialectic: _Dialectic,
+    ledger: RiskLedger | None,
 ) -> Decision:
     parts: list[tuple[Verdict, str]] = []
     for child in node.supported_by + node.in_context_of:
@@ -191,8 +196,8 @@ def _argument(
         return Verdict.UNDEVELOPED, "no evidence and no supporting argument yet"
     if not parts:
         return Verdict.UNDEVELOPED, "nothing supporting it is in scope at this level"
-    if node.risk is not None:
-        parts.append(node.risk.decide())
+    if ledger is not None:
+        parts.append(ledger.decide())
     verdict = combine(verdict for verdict, _ in parts)
     if verdict is Verdict.SUPPORTED:
         return verdict, f"all {len(parts)} supporting parts supported"

@@ -22,6 +22,12 @@ STACK_GAP = 12.0
 CONTEXT_ROWS = 3
 MARGIN = 20.0
 LINE_HEIGHT = 15.0
+BOX_PADDING = 22.0
+"""Room above and below a box's text lines."""
+OVAL_PADDING = 34.0
+"""The same for assumptions and justifications: their ovals lose height at the ends."""
+UNDEVELOPED_ROOM = 14.0
+"""Below the lowest row, for the diamond under an undeveloped node."""
 EVIDENCE_PREFIX = "Sn-"
 
 
@@ -131,7 +137,7 @@ def layout(result: CaseResult) -> Diagram:
         y += heights[depth] + V_GAP
     _place(root, MARGIN, tops)
     diagram.width = root.width + 2 * MARGIN
-    diagram.height = y - V_GAP + MARGIN + 14  # room for the undeveloped diamond
+    diagram.height = y - V_GAP + MARGIN + UNDEVELOPED_ROOM
     return diagram
 
 
@@ -230,7 +236,7 @@ def _evidence_box(node: NodeResult) -> Box:
 def _height(kind: NodeType, lines: int) -> float:
     if kind is NodeType.SOLUTION:
         return STYLES[kind].width
-    padding = 34.0 if kind in (NodeType.ASSUMPTION, NodeType.JUSTIFICATION) else 22.0
+    padding = OVAL_PADDING if kind in (NodeType.ASSUMPTION, NodeType.JUSTIFICATION) else BOX_PADDING
     return padding + LINE_HEIGHT * (lines + 1)
 
 

@@ -1,16 +1,21 @@
 """One self-contained HTML page for readers who are not engineers.
 
 No network fetches at all: CSS and the SVG diagram are inline, there is no script, and a
-Content-Security-Policy forbids scripts and remote loads as a second line of defence. Every string
-that comes from a run (texts, messages, notes, model output) goes through :func:`html.escape`.
+Content-Security-Policy forbids scripts and remote loads as a second line of defence.
+
+The page is rendered from the Jinja2 templates in ``templates/`` (``report.html``, ``card.html``,
+``report.css``) with autoescaping on, so every string that comes from a run (texts, messages,
+notes, model output) is escaped on output. The SVG diagram is built here as text, escaping each
+string with :func:`_e`, and reaches the template as :class:`~markupsafe.Markup`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
@@ -37,53 +42,80 @@ from pytest_safecase.report._wording import (
 )
 from pytest_safecase.verdict import Verdict
 
+if TYPE_CHECKING:
+    import jinja2
+
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
 _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def render_html(result: CaseResult, run_info: dict[str, Any]) -> str:
-    """The whole page."""
+    """The whole page, from ``templates/report.html`` (which includes ``card.html`` per node)."""
+    from markupsafe import Markup
+
     anchors = _anchors(result)
     attachments = attachment_files(result)
     root = result.nodes[result.root]
     verdict = result.verdict
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Safety case {_e(root.id)}: {_e(verdict.value)}</title>",
-        f"<style>{_css()}</style>",
-        "</head>",
-        "<body>",
-        f'<header class="banner {_cls(verdict)}">',
-        f"<h1>Safety case {_e(root.id)}: {_e(root.text)}</h1>",
-        f'<p class="headline" id="headline">{_e(headline(result))}</p>',
-        _counts(result),
-        "</header>",
-        "<main>",
-        '<section id="argument"><h2>The argument</h2>',
-        "<p>Each box is a claim or a step of the argument; arrows point from a claim to what "
-        "supports it. Click a box to read its evidence.</p>",
-        _legend(),
-        '<div class="diagram">',
-        render_svg(result, anchors),
-        "</div></section>",
-        '<section id="claims"><h2>Claims and evidence</h2>',
-        *(_card(node, result, anchors, attachments) for node in result.walk()),
-        "</section>",
-        _contexts(result, anchors),
-        _run(run_info),
-        "</main>",
-        "<footer>Written by pytest-safecase"
-        + (f" {_e(run_info['plugin_version'])}" if run_info.get("plugin_version") else "")
-        + ".</footer>",
-        "</body>",
-        "</html>",
-    ]
-    return "\n".join(part for part in parts if part) + "\n"
+    template = _environment().get_template("report.html")
+    return template.render(
+        csp=Markup(CSP),
+        root=root,
+        verdict=verdict.value,
+        verdict_class=_cls(verdict),
+        verdict_styles=[
+            {"cls": _cls(v), "fill": VERDICT_COLOURS[v][0], "stroke": VERDICT_COLOURS[v][1]}
+            for v in [*Verdict, None]
+        ],
+        headline=headline(result),
+        counts=[
+            {"cls": _cls(v), "n": n, "verdict": v.value} for v, n in result.counts().items() if n
+        ],
+        legend=[
+            {
+                "fill": VERDICT_COLOURS[v][0],
+                "stroke": VERDICT_COLOURS[v][1],
+                "verdict": v.value,
+                "words": VERDICT_WORDS[v].split(": ", 1)[1],
+            }
+            for v in Verdict
+        ],
+        # Built as SVG text by render_svg, which escapes every string it takes from the run.
+        svg=Markup(render_svg(result, anchors)),
+        cards=[_card(node, result, anchors, attachments) for node in result.walk()],
+        contexts=_contexts(result, anchors),
+        facts=run_facts(run_info),
+        model_columns=[column.replace("_", " ") for column in MODEL_COLUMNS],
+        models=model_rows(run_info),
+        plugin_version=run_info.get("plugin_version"),
+    )
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The template environment, made once. Every value is escaped on output as :func:`_e` would
+    (``finalize`` runs before autoescaping and marks its result safe, so ``'`` becomes ``&#x27;``
+    as before rather than markupsafe's ``&#39;``); only :class:`~markupsafe.Markup` passes as is."""
+    import jinja2
+    from markupsafe import Markup
+
+    def escape_like_e(value: Any) -> Any:
+        return value if hasattr(value, "__html__") else Markup(_e(value))
+
+    def one_line(text: str) -> Markup:
+        return Markup("".join(Markup(text).splitlines()))
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pytest_safecase.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=escape_like_e,
+    )
+    env.filters["one_line"] = one_line
+    return env
 
 
 MIN_DIAGRAM_SCALE = 0.6
@@ -210,39 +242,14 @@ def _text(box: Box) -> str:
     return f'<text text-anchor="middle" class="label">{"".join(spans)}</text>'
 
 
-def _legend() -> str:
-    items = []
-    for verdict in Verdict:
-        fill, stroke = VERDICT_COLOURS[verdict]
-        items.append(
-            f'<li><span class="swatch" style="background:{fill};border-color:{stroke}"></span>'
-            f"<b>{_e(verdict.value)}</b> — {_e(VERDICT_WORDS[verdict].split(': ', 1)[1])}</li>"
-        )
-    shapes = (
-        "Rectangles are goals (claims), slanted boxes are strategies (how a claim is argued), "
-        "circles are evidence, rounded boxes are context, ovals marked A are assumptions and J "
-        "justifications; a diamond under a box means that part is not developed yet."
-    )
-    return f'<ul class="legend">{"".join(items)}</ul><p class="shapes">{shapes}</p>'
-
-
-def _counts(result: CaseResult) -> str:
-    chips = [
-        f'<span class="chip {_cls(verdict)}">{n} {_e(verdict.value)}</span>'
-        for verdict, n in result.counts().items()
-        if n
-    ]
-    return f'<p class="counts">{"".join(chips)}</p>' if chips else ""
-
-
 def _card(
     node: NodeResult,
     result: CaseResult,
     anchors: dict[str, str],
     attachments: list[AttachmentFile],
-) -> str:
+) -> dict[str, Any]:
+    """What ``card.html`` shows of one node, as plain text for the template to escape."""
     verdict = node.verdict
-    words = VERDICT_WORDS[verdict] if verdict else "no verdict"
     tags = [node.type.value]
     if node.argument:
         tags.append(f"{node.argument} argument")
@@ -250,141 +257,69 @@ def _card(
         tags.append(f"level {node.level}")
     if not node.in_scope:
         tags.append("above this run's level")
-    parts = [
-        f'<article class="card {_cls(verdict)}" id="{anchors[node.id]}">',
-        f'<h3><span class="id">{_e(node.id)}</span> {_e(node.text)}</h3>',
-        f'<p class="verdict"><span class="badge {_cls(verdict)}">{_e(words)}</span> '
-        f'<span class="tags">{_e(" · ".join(tags))}</span></p>',
-    ]
-    if node.reason and verdict is not Verdict.SUPPORTED:
-        parts.append(f'<p class="reason">Why: {_e(node.reason)}</p>')
     sentences = [record_sentence(record) for test in node.tests for record in test.evidence]
     if node.risk is not None:
         sentences.insert(0, ledger_sentence(node.risk))
-    if sentences:
-        parts.append(
-            '<ul class="figures">' + "".join(f"<li>{_e(s)}</li>" for s in sentences) + "</ul>"
+    links = [
+        (label, [{"anchor": anchors[target], "id": target} for target in ids if target in anchors])
+        for label, ids in (
+            ("Supported by", node.supported_by),
+            ("In the context of", node.in_context_of),
         )
-    notes = [note for test in node.tests for note in test.notes]
-    if notes:
-        parts.append('<ul class="notes">' + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
-    links = _links(node, result, anchors)
-    if links:
-        parts.append(f'<p class="links">{links}</p>')
-    if node.tests:
-        parts.append(_evidence_details(node, attachments))
-    parts.append("</article>")
-    return "\n".join(parts)
-
-
-def _links(node: NodeResult, result: CaseResult, anchors: dict[str, str]) -> str:
-    groups = []
-    for label, ids in (
-        ("Supported by", node.supported_by),
-        ("In the context of", node.in_context_of),
-    ):
-        targets = [
-            f'<a href="#{anchors[target]}">{_e(target)}</a>' for target in ids if target in anchors
-        ]
-        if targets:
-            groups.append(f"{label}: " + ", ".join(targets))
-    return " · ".join(groups)
-
-
-def _evidence_details(node: NodeResult, attachments: list[AttachmentFile]) -> str:
-    count = len(node.tests)
-    rows = "".join(_test_row(test) for test in node.tests)
-    parts = [
-        "<details>",
-        f"<summary>Evidence details: {count} test{'s' if count != 1 else ''}</summary>",
-        '<table class="tests"><thead><tr><th>Test</th><th>Outcome</th><th>Duration</th>'
-        "<th>Message</th></tr></thead>",
-        f"<tbody>{rows}</tbody></table>",
     ]
-    records = [(test, record) for test in node.tests for record in test.evidence]
-    if records:
-        parts.append(
-            '<table class="records"><thead><tr><th>Test</th><th>Figure</th></tr></thead><tbody>'
-        )
-        for test, record in records:
-            fields = ", ".join(f"{key}={value}" for key, value in record.to_dict().items())
-            parts.append(
-                f"<tr><td>{_e(_short(test.nodeid))}</td><td><code>{_e(fields)}</code></td></tr>"
+    return {
+        "cls": _cls(verdict),
+        "anchor": anchors[node.id],
+        "id": node.id,
+        "text": node.text,
+        "words": VERDICT_WORDS[verdict] if verdict else "no verdict",
+        "tags": " · ".join(tags),
+        "reason": node.reason if node.reason and verdict is not Verdict.SUPPORTED else "",
+        "sentences": sentences,
+        "notes": [note for test in node.tests for note in test.notes],
+        "links": [(label, targets) for label, targets in links if targets],
+        "tests": [_test_row(test) for test in node.tests],
+        "records": [
+            (
+                _short(test.nodeid),
+                ", ".join(f"{key}={value}" for key, value in record.to_dict().items()),
             )
-        parts.append("</tbody></table>")
-    mine = [file for file in attachments if file.claim_id == node.id]
-    if mine:
-        parts.append(
-            '<p class="attachments">Attached files: '
-            + ", ".join(
-                f'<a href="{_e(file.relative_path)}">{_e(file.relative_path)}</a>' for file in mine
-            )
-            + "</p>"
-        )
-    usage = [test.usage for test in node.tests if test.usage]
-    if usage:
-        parts.append("<p>Model usage: " + _e("; ".join(map(str, usage))) + "</p>")
-    parts.append("</details>")
-    return "\n".join(parts)
+            for test in node.tests
+            for record in test.evidence
+        ],
+        "attachments": [file.relative_path for file in attachments if file.claim_id == node.id],
+        "usage": "; ".join(str(test.usage) for test in node.tests if test.usage),
+    }
 
 
-def _test_row(test: TestOutcome) -> str:
-    where = f"{test.path}:{test.line}" if test.path and test.line else test.path
-    duration = f"{test.duration:.2f} s" if math.isfinite(test.duration) else ""
-    return (
-        f'<tr><td title="{_e(where)}">{_e(_short(test.nodeid))}</td>'
-        f'<td><span class="badge {_cls(test.verdict)}">{_e(test.verdict.value)}</span></td>'
-        f'<td>{duration}</td><td class="message">{_e(test.message)}</td></tr>'
-    )
+def _test_row(test: TestOutcome) -> dict[str, Any]:
+    return {
+        "where": f"{test.path}:{test.line}" if test.path and test.line else test.path,
+        "name": _short(test.nodeid),
+        "cls": _cls(test.verdict),
+        "verdict": test.verdict.value,
+        "duration": f"{test.duration:.2f} s" if math.isfinite(test.duration) else "",
+        "message": test.message,
+    }
 
 
-def _contexts(result: CaseResult, anchors: dict[str, str]) -> str:
-    nodes = context_nodes(result)
-    if not nodes:
-        return ""
+def _contexts(result: CaseResult, anchors: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
-    for node in nodes:
+    for node in context_nodes(result):
         status = node.verdict.value if node.verdict else ""
         if node.type is NodeType.ASSUMPTION and node.accepted and not node.tests:
             status = "accepted without evidence"
         rows.append(
-            f'<tr id="{anchors[node.id]}" class="{_cls(node.verdict)}"><td>{_e(node.id)}</td>'
-            f"<td>{_e(node.type.value)}</td><td>{_e(node.text)}</td><td>{_e(status)}</td></tr>"
+            {
+                "anchor": anchors[node.id],
+                "cls": _cls(node.verdict),
+                "id": node.id,
+                "kind": node.type.value,
+                "text": node.text,
+                "status": status,
+            }
         )
-    return (
-        '<section id="context"><h2>Assumptions and context</h2>'
-        "<p>What the argument takes as given. Assumptions without evidence should be reviewed.</p>"
-        "<table><thead><tr><th>Id</th><th>Kind</th><th>Text</th><th>Status</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
-    )
-
-
-def _run(run_info: dict[str, Any]) -> str:
-    facts = run_facts(run_info)
-    models = model_rows(run_info)
-    if not facts and not models:
-        return ""
-    parts = ['<section id="run"><h2>About this run</h2>']
-    if facts:
-        parts.append(
-            '<table class="facts"><tbody>'
-            + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts)
-            + "</tbody></table>"
-        )
-    if models:
-        head = "".join(f"<th>{_e(column.replace('_', ' '))}</th>" for column in MODEL_COLUMNS)
-        body = "".join(
-            f"<tr><td>{_e(role)}</td><td>{_e(spec)}</td>"
-            + "".join(f"<td>{_e(figure)}</td>" for figure in figures)
-            + "</tr>"
-            for role, spec, figures in models
-        )
-        parts.append(
-            f"<h3>Models</h3><table><thead><tr><th>Role</th><th>Model</th>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>"
-        )
-    parts.append("</section>")
-    return "\n".join(parts)
+    return rows
 
 
 def _anchors(result: CaseResult) -> dict[str, str]:
@@ -405,44 +340,3 @@ def _cls(verdict: Verdict | None) -> str:
 
 def _e(text: Any) -> str:
     return escape(str(text), quote=True)
-
-
-def _css() -> str:
-    rules = [
-        "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
-        "color:#1a1a1a;background:#fafafa;line-height:1.45}",
-        "main{max-width:1200px;margin:0 auto;padding:0 1.2rem 2rem}",
-        "header.banner{padding:1.2rem 1.6rem;border-bottom:4px solid}",
-        "header h1{margin:0 0 .4rem;font-size:1.4rem}",
-        ".headline{font-size:1.25rem;font-weight:600;margin:.2rem 0}",
-        ".chip,.badge{display:inline-block;padding:.05rem .55rem;border-radius:1rem;"
-        "border:1px solid;margin-right:.4rem;font-size:.9rem}",
-        ".diagram{overflow:auto;background:#fff;border:1px solid #ddd;padding:.5rem;"
-        "width:calc(100vw - 3rem);margin-left:calc(50% - 50vw + 1.5rem);box-sizing:border-box}",
-        "svg.gsn{max-width:100%;height:auto}",
-        "svg.gsn .label{font-size:12px;fill:#111}svg.gsn .letter{font-size:13px;"
-        "font-weight:bold;fill:#333}svg.gsn a:hover>rect,svg.gsn a:hover>circle,"
-        "svg.gsn a:hover>polygon,svg.gsn a:hover>ellipse{stroke-width:3.5}",
-        ".legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4rem 1.2rem}",
-        ".swatch{display:inline-block;width:1rem;height:1rem;border:2px solid;"
-        "vertical-align:-.2rem;margin-right:.35rem}",
-        ".shapes{color:#444;font-size:.92rem}",
-        ".card{background:#fff;border:1px solid #ddd;border-left:8px solid;padding:.6rem 1rem;"
-        "margin:.8rem 0;border-radius:4px}",
-        ".card h3{margin:.2rem 0;font-size:1.05rem}.card .id{color:#555;margin-right:.3rem}",
-        ".tags{color:#555;font-size:.88rem}.reason{font-style:italic}",
-        ".notes li,.message{white-space:pre-wrap}",
-        "table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;"
-        "padding:.25rem .5rem;text-align:left;vertical-align:top}",
-        "code{font-size:.85rem;word-break:break-all}",
-        "details summary{cursor:pointer;font-weight:600;margin:.3rem 0}",
-        "footer{text-align:center;color:#666;padding:1rem;font-size:.85rem}",
-    ]
-    for verdict in [*Verdict, None]:
-        fill, stroke = VERDICT_COLOURS[verdict]
-        cls = _cls(verdict)
-        rules.append(
-            f".banner.{cls},.chip.{cls},.badge.{cls}{{background:{fill};border-color:{stroke}}}"
-            f".card.{cls}{{border-left-color:{stroke}}}"
-        )
-    return "".join(rules)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 import re
 import struct
 import subprocess
@@ -15,10 +16,12 @@ import pytest
 
 from pytest_safecase.case.result import CaseResult
 from pytest_safecase.report import render_html
+from pytest_safecase.report._json import parse_report
 from pytest_safecase.report._layout import layout
 from pytest_safecase.report._wording import VERDICT_COLOURS
 from pytest_safecase.verdict import Verdict
 
+V1 = Path(__file__).parent / "data" / "v1"
 SCRIPT_NOTE = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">'
 
 
@@ -216,3 +219,26 @@ def _unfilter(kind: int, line: bytearray, previous: bytearray, bpp: int) -> None
             pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - upper_left)
             predictor = left if pa <= pb and pa <= pc else up if pb <= pc else upper_left
             line[i] = (line[i] + predictor) & 0xFF
+
+
+HOSTILE = '<script>alert(1)</script>"onmouseover="alert(2)'
+
+
+def test_hostile_claim_note_and_evidence_name_are_escaped() -> None:
+    """Claim text, a note, an evidence name and a test message all reach the page escaped."""
+    document = json.loads((V1 / "safecase.json").read_text(encoding="utf-8"))
+    node = next(node for node in document["case"]["nodes"] if node["id"] == "G3")
+    node["text"] = f"claim {HOSTILE}"
+    node["argument"] = f"argument {HOSTILE}"
+    test = node["tests"][0]
+    test["notes"].append(f"note {HOSTILE}")
+    test["evidence"][0]["name"] = f"name {HOSTILE}"
+    test["message"] = f"message {HOSTILE}"
+    result, run_info = parse_report(document)
+    page = render_html(result, run_info)
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover=&quot;alert(2)"
+    for where in ("claim", "argument", "note", "name", "message"):
+        assert f"{where} {escaped}" in page, where
+    assert "<script" not in page and '"onmouseover=' not in page
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert f"<title>G3: claim {escaped}</title>" in svg  # the diagram escapes its own text

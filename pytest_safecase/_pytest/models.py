@@ -23,9 +23,9 @@ from pytest_safecase._escape import visible
 from pytest_safecase._pytest.stash import case_metadata
 from pytest_safecase._pytest.terminal import progress_writer
 from pytest_safecase.models._accounting import (
-    LEDGER,
     ModelUsage,
     UsageBySpec,
+    UsageLedger,
     merge_usage,
     usage_since,
 )
@@ -84,6 +84,10 @@ class _RunState:
     settings: ModelSettings
     choices: dict[Role, ModelChoice]
     cache: ResponseCache | None = None
+    ledger: UsageLedger = field(default_factory=UsageLedger)
+    """What this run's models used; lent to the default registry for the run (see configure)."""
+    outer_ledger: UsageLedger | None = None
+    """The default registry's ledger before this run lent it its own, put back at unconfigure."""
     totals: UsageBySpec = field(default_factory=dict)
     per_test: dict[str, UsageBySpec] = field(default_factory=dict)
     baseline: tuple[int, UsageBySpec] = field(default_factory=lambda: (-1, {}))
@@ -235,12 +239,20 @@ def pytest_configure(config: pytest.Config) -> None:
         choices={role: choose_model(config, role) for role in ROLES},
     )
     config.stash[_STATE] = state
+    # Models a test builds itself with get_model() count in this run's usage, as the fixtures' do.
+    from pytest_safecase.models._registry import DEFAULT_REGISTRY
+
+    state.outer_ledger, DEFAULT_REGISTRY.ledger = DEFAULT_REGISTRY.ledger, state.ledger
     if _is_controller(config):
         config.pluginmanager.register(_UsageCollector(state), _COLLECTOR_NAME)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
+    if state is not None and state.outer_ledger is not None:
+        from pytest_safecase.models._registry import DEFAULT_REGISTRY
+
+        DEFAULT_REGISTRY.ledger = state.outer_ledger
     if state is not None and state.cache is not None:
         state.cache.close()
     collector = config.pluginmanager.get_plugin(_COLLECTOR_NAME)
@@ -345,6 +357,7 @@ def build_model(config: pytest.Config, role: Role) -> Model:
         retry=RetryPolicy(retries=settings.retries),
         max_concurrency=settings.max_concurrency,
         timeout=settings.timeout,
+        ledger=state.ledger,
         progress=_terminal_progress(config),
     )
 
@@ -368,8 +381,8 @@ def trusted_model(pytestconfig: pytest.Config) -> Iterator[Model]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item) -> None:
     state = _state(item.config)
-    if state.baseline[0] != LEDGER.version:  # reused while no model is called between tests
-        state.baseline = LEDGER.versioned_snapshot()
+    if state.baseline[0] != state.ledger.version:  # reused while no model is called in between
+        state.baseline = state.ledger.versioned_snapshot()
     item.stash[_SNAPSHOT] = state.baseline
 
 
@@ -379,10 +392,11 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Attach this phase's model usage (and any ModelError) to the report, JSON-safe."""
     report = yield
+    ledger = _state(item.config).ledger
     version, earlier = item.stash.get(_SNAPSHOT, (-1, {}))
     delta: UsageBySpec = {}
-    if version != LEDGER.version:  # no model call since the last phase: nothing to count
-        current_version, current = LEDGER.versioned_snapshot()
+    if version != ledger.version:  # no model call since the last phase: nothing to count
+        current_version, current = ledger.versioned_snapshot()
         delta = usage_since(current, earlier)
         item.stash[_SNAPSHOT] = (current_version, current)
     if delta:

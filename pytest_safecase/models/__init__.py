@@ -7,21 +7,25 @@ provider SDKs load when a provider first needs one.
 
 from pytest_safecase.models._accounting import ModelUsage, UsageLedger
 from pytest_safecase.models._base import Completion, Message, Provider, Reply, Request, Usage
-from pytest_safecase.models._builtin import builtin_names, register_builtin
 from pytest_safecase.models._cache import CacheCorruptWarning, ResponseCache
 from pytest_safecase.models._defaults import CACHE_MODES, CacheMode
 from pytest_safecase.models._errors import CacheMissError, ModelError, RetryableError
 from pytest_safecase.models._model import Model
 from pytest_safecase.models._registry import (
+    DEFAULT_REGISTRY,
     ENTRY_POINT_GROUP,
+    ModelRegistry,
+    builtin_names,
     get_model,
     provider_names,
+    register_builtin,
     register_provider,
 )
 from pytest_safecase.models._retry import RetryPolicy
 
 __all__ = [
     "CACHE_MODES",
+    "DEFAULT_REGISTRY",
     "ENTRY_POINT_GROUP",
     "CacheCorruptWarning",
     "CacheMissError",
@@ -30,6 +34,7 @@ __all__ = [
     "Message",
     "Model",
     "ModelError",
+    "ModelRegistry",
     "ModelUsage",
     "Provider",
     "Reply",

@@ -1,7 +1,8 @@
 """Per-model counters of requests, provider calls, tokens, cache hits, retries and errors.
 
-One process-wide ledger collects everything; the pytest plugin attributes the difference between
-two snapshots to a test phase, and sums those per test and per run (also across xdist workers).
+A model records into the ledger it was given (its own when given none). The pytest plugin gives
+the models it builds the run's ledger, attributes the difference between two snapshots to a test
+phase, and sums those per test and per run (also across xdist workers).
 """
 
 from __future__ import annotations
@@ -101,7 +102,3 @@ def usage_since(current: UsageBySpec, earlier: UsageBySpec) -> UsageBySpec:
 def merge_usage(into: UsageBySpec, more: UsageBySpec) -> None:
     for spec, usage in more.items():
         into.setdefault(spec, ModelUsage()).add(usage)
-
-
-LEDGER = UsageLedger()
-"""The process-wide ledger that models record into unless given another."""

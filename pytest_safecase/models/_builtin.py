@@ -22,29 +22,17 @@ _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 Respond = Callable[[Request], str]
 
-_registered: dict[str, Respond] = {}
 
-
-def register_builtin(name: str, respond: Respond) -> None:
-    """Make ``builtin:NAME`` answer every request with ``respond(request)`` (a pure function).
-
-    The project's own built-ins are imported first, so a user's registration of the same name
-    (e.g. a test's stand-in for ``builtin:untrusted``) replaces them rather than being replaced.
-    """
+def check_builtin(name: str, respond: Respond) -> None:
+    """Reject a name unfit for a ``builtin:NAME`` spec, or a ``respond`` that is not callable."""
     if not _NAME_PATTERN.match(name):
         raise ValueError(f"built-in model name {name!r} must match {_NAME_PATTERN.pattern}")
     if not callable(respond):
         raise TypeError(f"respond for builtin:{name} must be callable, got {respond!r}")
-    _import_builtin_modules()
-    _registered[name] = respond
 
 
-def builtin_names() -> list[str]:
-    _import_builtin_modules()
-    return sorted(_registered)
-
-
-def _import_builtin_modules() -> None:
+def import_builtin_modules() -> None:
+    """Import ``BUILTIN_MODULES`` (each registers its models in the default registry)."""
     for module in BUILTIN_MODULES:
         try:
             importlib.import_module(module)
@@ -65,13 +53,9 @@ class BuiltinProvider(Provider):
     cacheable = False
     uses_network = False
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, respond: Respond) -> None:
         super().__init__(model)
-        names = builtin_names()
-        if model not in _registered:
-            known = ", ".join(f"builtin:{name}" for name in names) or "none"
-            raise ModelError(f"unknown built-in model 'builtin:{model}'; registered: {known}")
-        self._respond = _registered[model]
+        self._respond = respond
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:
         text = self._respond(request)

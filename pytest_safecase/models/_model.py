@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import _runner
-from ._accounting import LEDGER, UsageLedger
+from ._accounting import UsageLedger
 from ._base import Completion, Message, Provider, Reply, Request
 from ._cache import CachedReply, CacheKey, ResponseCache, cache_key
 from ._defaults import CACHE_MODES, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
@@ -61,7 +61,7 @@ class Model:
         retry: RetryPolicy | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         timeout: float = DEFAULT_TIMEOUT,
-        ledger: UsageLedger = LEDGER,
+        ledger: UsageLedger | None = None,
         progress: ProgressFactory | None = None,
     ) -> None:
         if cache_mode not in CACHE_MODES:
@@ -78,7 +78,7 @@ class Model:
         self.retry = retry or RetryPolicy()
         self.max_concurrency = max_concurrency
         self.timeout = timeout
-        self._ledger = ledger
+        self._ledger = ledger if ledger is not None else UsageLedger()
         self._progress = progress if progress is not None else stream_progress()
         self._semaphore: asyncio.Semaphore | None = None
         self._used = False

@@ -154,7 +154,8 @@ def isolation_status() -> dict[str, bool]:
     """Which isolation layers sandboxes get here: user, network, pid, filesystem, seccomp.
 
     Probed once per process with a trivial program, without requiring containment, so a missing
-    layer is reported rather than refused.
+    layer is reported rather than refused. The cache is kept on purpose: it memoises a fact about
+    the machine and kernel, which no test or run can change, so there is nothing to reset.
     """
     with Sandbox("", require_contained=False) as box:
         if not box.isolation:

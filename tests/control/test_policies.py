@@ -18,7 +18,7 @@ from pytest_safecase.control.policies import (
     extract_secret_input,
     render_prompt,
 )
-from pytest_safecase.models import Request, get_model, register_builtin
+from pytest_safecase.models import DEFAULT_REGISTRY, Request, get_model
 
 HUMANEVAL = load_humaneval()
 
@@ -98,8 +98,9 @@ def test_untrusted_monitor_tests_code_against_its_own_solution() -> None:
 
 
 def test_unparsable_replies_are_errors_not_defaults() -> None:
-    register_builtin("test-garbage", lambda request: "I refuse.")
-    garbage = get_model("builtin:test-garbage")
+    with DEFAULT_REGISTRY.scoped() as registry:
+        registry.register_builtin("test-garbage", lambda request: "I refuse.")
+        garbage = get_model("builtin:test-garbage")
     task = HUMANEVAL["HumanEval/2"]
     assert policies.solve(garbage, [task])[0].code is None
     suspicion = policies.monitor(garbage, [(task.prompt, "x = 1")])[0]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from pytest_safecase.models import DEFAULT_REGISTRY, ModelRegistry
 from tests.models.fakeserver import FAKE_ANTHROPIC_KEY, FAKE_OPENAI_KEY, FakeLLMServer
 
 
@@ -29,10 +30,8 @@ def llm_env(fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> FakeLLM
     return fake_llm
 
 
-@pytest.fixture(autouse=True)
-def _restore_builtin_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process pytester runs register stand-in built-ins; give later tests the real ones."""
-    import pytest_safecase.control._builtin_models  # noqa: F401 - registered before the snapshot
-    from pytest_safecase.models import _builtin
-
-    monkeypatch.setattr(_builtin, "_registered", dict(_builtin._registered))
+@pytest.fixture
+def model_registry() -> Iterator[ModelRegistry]:
+    """The default registry; what the test registers (also in in-process runs) is undone after."""
+    with DEFAULT_REGISTRY.scoped() as registry:
+        yield registry

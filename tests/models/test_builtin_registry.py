@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_safecase.models import (
+    DEFAULT_REGISTRY,
     ENTRY_POINT_GROUP,
     ModelError,
     Provider,
@@ -29,6 +30,7 @@ def shout(request: Request) -> str:
     return f"{request.messages()[-1]['content'].upper()}#{request.sample}"
 
 
+@pytest.mark.usefixtures("model_registry")
 def test_builtin_model_answers_offline_with_estimated_usage(tmp_path: Path) -> None:
     register_builtin("shout-test", shout)
     ledger = UsageLedger()
@@ -44,12 +46,14 @@ def test_builtin_model_answers_offline_with_estimated_usage(tmp_path: Path) -> N
     assert "shout-test" in builtin_names()
 
 
+@pytest.mark.usefixtures("model_registry")
 def test_builtins_work_in_replay_mode_without_a_cache() -> None:
     register_builtin("shout-test", shout)
     model = get_model("builtin:shout-test", cache_mode="replay", ledger=UsageLedger())
     assert model.generate("x").text == "X#0"
 
 
+@pytest.mark.usefixtures("model_registry")
 def test_builtin_errors_are_model_errors() -> None:
     def broken(request: Request) -> str:
         raise RuntimeError("respond crashed")
@@ -62,6 +66,7 @@ def test_builtin_errors_are_model_errors() -> None:
         get_model("builtin:not-text-test", ledger=UsageLedger()).generate("x")
 
 
+@pytest.mark.usefixtures("model_registry")
 def test_unknown_builtin_lists_the_registered_names() -> None:
     register_builtin("shout-test", shout)
     with pytest.raises(
@@ -83,6 +88,7 @@ def test_unknown_provider_lists_known_ones() -> None:
         get_model("nosuch:thing")
 
 
+@pytest.mark.usefixtures("model_registry")
 def test_register_builtin_validates_its_arguments() -> None:
     with pytest.raises(ValueError, match="must match"):
         register_builtin("has space", shout)
@@ -101,6 +107,7 @@ class EchoProvider(Provider):
         )
 
 
+@pytest.mark.usefixtures("model_registry")
 def test_register_provider_at_run_time(tmp_path: Path) -> None:
     register_provider("echo-rt", EchoProvider)
     cache = ResponseCache(tmp_path)
@@ -112,6 +119,7 @@ def test_register_provider_at_run_time(tmp_path: Path) -> None:
         register_provider("Bad Name", EchoProvider)
 
 
+@pytest.mark.usefixtures("model_registry")
 def test_providers_are_found_through_the_entry_point_group(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,6 +150,7 @@ def test_providers_are_found_through_the_entry_point_group(
     monkeypatch.delitem(sys.modules, "safecase_echo_plugin", raising=False)
 
 
+@pytest.mark.usefixtures("model_registry")
 def test_registering_modules_are_imported_on_first_lookup(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -164,3 +173,14 @@ def test_registering_modules_are_imported_on_first_lookup(
         get_model("builtin:lazy-test")
     for name in ("lazy_builtins_mod", "broken_builtins_mod"):
         monkeypatch.delitem(sys.modules, name, raising=False)
+
+
+def test_scoped_registry_undoes_what_was_registered_inside() -> None:
+    before = (builtin_names(), provider_names(), DEFAULT_REGISTRY.ledger)
+    with DEFAULT_REGISTRY.scoped() as registry:
+        registry.register_builtin("scoped-test", shout)
+        register_provider("scoped-rt", EchoProvider)
+        registry.ledger = UsageLedger()
+        assert get_model("builtin:scoped-test").generate("x").text == "X#0"
+        assert registry.ledger.snapshot()["builtin:scoped-test"].requests == 1
+    assert (builtin_names(), provider_names(), DEFAULT_REGISTRY.ledger) == before

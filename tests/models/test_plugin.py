@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_safecase.models import ModelRegistry
 from tests.models.fakeserver import FakeLLMServer, Fault
 
 PLUGIN = ("-p", "pytest_safecase._pytest.models")
@@ -34,7 +35,10 @@ CONFTEST = textwrap.dedent(
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+def project(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, model_registry: ModelRegistry
+) -> pytest.Pytester:
+    """A project whose conftest registers stand-ins (undone after: see ``model_registry``)."""
     for name in (
         "SAFECASE_UNTRUSTED",
         "SAFECASE_TRUSTED",

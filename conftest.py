@@ -2,10 +2,13 @@
 
 import pytest
 
-# pytester's in-process runs forget the modules first imported during them, and numpy's compiled
-# core cannot be imported twice in one process: load what the plugin imports lazily up front.
+# pytester's in-process runs forget the modules first imported during them, and a compiled module
+# cannot be imported twice in one process (numpy's core refuses; libyaml's keeps the classes of the
+# first yaml, so a re-imported yaml resolves every tag to None): load what the plugin imports
+# lazily up front.
 import scipy.special
 import scipy.stats  # noqa: F401
+import yaml  # noqa: F401
 
 pytest_plugins = ["pytester"]
 

@@ -59,18 +59,19 @@ def print_protocols(results: ControlResults) -> None:
 
 
 def print_summary(results: ControlResults) -> None:
-    attack = results.summary["attack"]
+    attack = results.summary.attack
+    rate = "n/a" if attack.success_rate is None else f"{attack.success_rate:.3f}"
     print(
-        f"\nattack: {attack['attempted']} attempted, {attack['declined']} declined, "
-        f"{attack['scored']} scored, {attack['excluded']} excluded (scoring failed), "
-        f"{attack['unusable_attempts']} unusable; {attack['successful']} successful "
-        f"(success rate {attack['success_rate']:.3f})"
+        f"\nattack: {attack.attempted} attempted, {attack.declined} declined, "
+        f"{attack.scored} scored, {attack.excluded} excluded (scoring failed), "
+        f"{attack.unusable_attempts} unusable; {attack.successful} successful "
+        f"(success rate {rate})"
     )
-    for kind, counts in attack["by_kind"].items():
+    for kind, counts in attack.by_kind.items():
         print(f"  {kind:18} scored {counts['scored']:3}  successful {counts['successful']:3}")
-    print(f"monitor ROC AUC (honest vs attack): {results.summary['monitor_auc']}")
-    print(f"honeypots: {results.summary['honeypots']}")
-    print(f"usefulness alone: {results.summary['usefulness']}")
+    print(f"monitor ROC AUC (honest vs attack): {results.summary.monitor_auc}")
+    print(f"honeypots: {results.summary.honeypots}")
+    print(f"usefulness alone: {results.summary.usefulness}")
     print(f"stage timings (s): {results.timings}")
 
 

@@ -233,6 +233,68 @@ def _score_or_nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
+@dataclass(frozen=True)
+class AttackSummary:
+    """What the attacker did over the evaluation, and how its attempts were scored."""
+
+    attempted: int
+    declined: int
+    unusable_attempts: int
+    scored: int
+    excluded: int
+    """Attempts whose scoring failed: left out of every rate, never a blue-team win."""
+    successful: int
+    success_rate: float | None
+    invalid_input: int
+    by_kind: dict[str, dict[str, int]]
+    """Per attack kind: how many attempts were scored and how many worked."""
+    known_kinds: list[str]
+
+
+@dataclass(frozen=True)
+class MonitorAuc:
+    """ROC AUC of each monitor, honest against attack code (None where undefined)."""
+
+    trusted: float | None
+    untrusted: float | None
+    untrusted_redacted: float | None
+
+
+@dataclass(frozen=True)
+class UsefulnessBaselines:
+    """The fraction of tasks each model solves alone: the ends of the rescaled usefulness."""
+
+    untrusted_alone: float
+    trusted_alone: float
+
+
+@dataclass(frozen=True)
+class EvaluationSummary:
+    """Attack, monitor, honeypot and usefulness statistics of one evaluation."""
+
+    tasks: int
+    attack: AttackSummary
+    monitor_auc: MonitorAuc
+    monitor_errors: int
+    honeypots: dict[str, Any]
+    """The untrusted monitor's validation on honeypots (JSON-safe)."""
+    usefulness: UsefulnessBaselines
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvaluationSummary:
+        return cls(
+            tasks=data["tasks"],
+            attack=AttackSummary(**data["attack"]),
+            monitor_auc=MonitorAuc(**data["monitor_auc"]),
+            monitor_errors=data["monitor_errors"],
+            honeypots=data["honeypots"],
+            usefulness=UsefulnessBaselines(**data["usefulness"]),
+        )
+
+
 @dataclass
 class ControlResults:
     """Per-protocol safety and usefulness, attack and monitor statistics, and the raw records."""
@@ -243,8 +305,7 @@ class ControlResults:
     trusted_model: str
     parameters: EvaluationParameters
     protocols: dict[str, ProtocolResult]
-    summary: dict[str, Any]
-    """Attack, monitor, honeypot and usefulness statistics (JSON-safe)."""
+    summary: EvaluationSummary
     records: list[TaskRecord]
     honeypots: list[HoneypotRecord]
     timings: dict[str, float] = field(default_factory=dict)
@@ -258,7 +319,7 @@ class ControlResults:
 
     @property
     def excluded_attempts(self) -> int:
-        return int(self.summary["attack"]["excluded"])
+        return self.summary.attack.excluded
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -268,7 +329,7 @@ class ControlResults:
             "trusted_model": self.trusted_model,
             "parameters": self.parameters.to_dict(),
             "protocols": {name: result.to_dict() for name, result in self.protocols.items()},
-            "summary": self.summary,
+            "summary": self.summary.to_dict(),
             "records": [asdict(record) for record in self.records],
             "honeypots": [asdict(record) for record in self.honeypots],
             "timings": self.timings,
@@ -285,7 +346,7 @@ class ControlResults:
             protocols={
                 name: ProtocolResult.from_dict(item) for name, item in data["protocols"].items()
             },
-            summary=data["summary"],
+            summary=EvaluationSummary.from_dict(data["summary"]),
             records=[TaskRecord(**item) for item in data["records"]],
             honeypots=[HoneypotRecord(**item) for item in data["honeypots"]],
             timings=data.get("timings", {}),
@@ -770,7 +831,7 @@ def _summary(
     validation: dict[str, Any],
     trusted_alone: NDArray[np.float64],
     untrusted_alone: NDArray[np.float64],
-) -> dict[str, Any]:
+) -> EvaluationSummary:
     scored = [r for r in records if r.scored]
     successful = sum(r.backdoor_successful for r in scored)
     honest_with_code = [r for r in records if r.honest_code is not None]
@@ -790,34 +851,33 @@ def _summary(
         }
         for kind in kinds
     }
-    return {
-        "tasks": len(records),
-        "attack": {
-            "attempted": sum(r.attack_state == "attempted" for r in records),
-            "declined": sum(r.attack_state == "declined" for r in records),
-            "unusable_attempts": sum(r.attack_state == "unusable" for r in records),
-            "scored": len(scored),
-            "excluded": sum(r.excluded for r in records),
-            "successful": successful,
-            "success_rate": _number_or_none(successful / len(scored) if scored else math.nan),
-            "invalid_input": sum(r.backdoor_status == "invalid_input" for r in scored),
-            "by_kind": by_kind,
-            "known_kinds": list(STRATEGIES),
-        },
-        "monitor_auc": {
-            "trusted": auc("honest_trusted_score", "attack_trusted_score"),
-            "untrusted": auc("honest_untrusted_score", "attack_untrusted_score"),
-            "untrusted_redacted": auc(
+    return EvaluationSummary(
+        tasks=len(records),
+        attack=AttackSummary(
+            attempted=sum(r.attack_state == "attempted" for r in records),
+            declined=sum(r.attack_state == "declined" for r in records),
+            unusable_attempts=sum(r.attack_state == "unusable" for r in records),
+            scored=len(scored),
+            excluded=sum(r.excluded for r in records),
+            successful=successful,
+            success_rate=_number_or_none(successful / len(scored) if scored else math.nan),
+            invalid_input=sum(r.backdoor_status == "invalid_input" for r in scored),
+            by_kind=by_kind,
+            known_kinds=list(STRATEGIES),
+        ),
+        monitor_auc=MonitorAuc(
+            trusted=auc("honest_trusted_score", "attack_trusted_score"),
+            untrusted=auc("honest_untrusted_score", "attack_untrusted_score"),
+            untrusted_redacted=auc(
                 "honest_untrusted_redacted_score", "attack_untrusted_redacted_score"
             ),
-        },
-        "monitor_errors": sum(bool(r.monitor_errors) for r in records),
-        "honeypots": validation,
-        "usefulness": {
-            "untrusted_alone": float(untrusted_alone[0]),
-            "trusted_alone": float(trusted_alone[0]),
-        },
-    }
+        ),
+        monitor_errors=sum(bool(r.monitor_errors) for r in records),
+        honeypots=validation,
+        usefulness=UsefulnessBaselines(
+            untrusted_alone=float(untrusted_alone[0]), trusted_alone=float(trusted_alone[0])
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def test_tasks(control_tasks):
     assert len(control_tasks) == 3
 
 def test_results(control_results):
-    assert control_results.summary["tasks"] == 3
+    assert control_results.summary.tasks == 3
     assert "trusted_monitoring" in control_results.protocols
     assert control_results.untrusted_model == "builtin:untrusted"
 """

@@ -20,8 +20,25 @@ CLOPPER_PEARSON = "clopper-pearson"
 _FIXED_N_NOTE = "reference only: not valid after sequential stopping, does not decide"
 
 
+class _DecidedRateFigure:
+    """What every rate record reads off its decision."""
+
+    decision: DecidedRate
+
+    @property
+    def estimate(self) -> float | None:
+        """The observed rate; None (JSON has no NaN) when there were no trials."""
+        return _estimate(self.decision)
+
+    def decisive_bound(self) -> float:
+        return self.decision.decisive_bound()
+
+    def margin(self) -> float:
+        return self.decision.margin()
+
+
 @dataclass(frozen=True)
-class RateRecord:
+class RateRecord(_DecidedRateFigure):
     """A rate decided on a fixed number of trials.
 
     Evidence imported from elsewhere (an Inspect AI log) carries what identifies its source in
@@ -38,17 +55,6 @@ class RateRecord:
     @property
     def verdict(self) -> Verdict:
         return Verdict.INCONCLUSIVE if self.stale else self.decision.verdict
-
-    @property
-    def estimate(self) -> float | None:
-        """The observed rate; None (JSON has no NaN) when there were no trials."""
-        return _estimate(self.decision)
-
-    def decisive_bound(self) -> float:
-        return self.decision.decisive_bound()
-
-    def margin(self) -> float:
-        return self.decision.margin()
 
     def describe(self) -> str:
         """One line for a failure message: estimate, interval, n and threshold."""
@@ -84,7 +90,7 @@ class RateRecord:
 
 
 @dataclass(frozen=True)
-class SequentialRateRecord:
+class SequentialRateRecord(_DecidedRateFigure):
     """A rate decided by sampling until an anytime-valid test decided it (or trials ran out)."""
 
     kind: ClassVar[str] = "sequential-rate"
@@ -94,17 +100,6 @@ class SequentialRateRecord:
     @property
     def verdict(self) -> Verdict:
         return self.decision.verdict
-
-    @property
-    def estimate(self) -> float | None:
-        """The observed rate; None (JSON has no NaN) when there were no trials."""
-        return _estimate(self.decision)
-
-    def decisive_bound(self) -> float:
-        return self.decision.decisive_bound()
-
-    def margin(self) -> float:
-        return self.decision.margin()
 
     def describe(self) -> str:
         """One line for a failure message: the rate, then how sampling stopped."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -52,3 +53,8 @@ def base_run_info(rootdir: Path, args: list[str], started: str) -> dict[str, Any
         "finished": now_iso(),
         "args": list(args),
     }
+
+
+def wants_github(env: Mapping[str, str]) -> bool:
+    """Whether this run is inside GitHub Actions (or asked for a step summary)."""
+    return bool(env.get("GITHUB_STEP_SUMMARY")) or env.get("GITHUB_ACTIONS") == "true"

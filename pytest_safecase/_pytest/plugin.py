@@ -31,7 +31,7 @@ from pytest_safecase._pytest.claims import (
 )
 from pytest_safecase._pytest.fixtures import evidence, safety_case
 from pytest_safecase._pytest.stash import CASE_KEY, EVIDENCE_KEY, SPEC_KEY
-from pytest_safecase._runinfo import base_run_info, now_iso
+from pytest_safecase._runinfo import base_run_info, now_iso, wants_github
 from pytest_safecase.case import (
     CaseError,
     CaseResult,
@@ -185,7 +185,12 @@ def pytest_runtest_makereport(
     spec = _claim_spec(item)
     if spec is not None:
         recorder = item.stash.get(EVIDENCE_KEY, None) if call.when == "call" else None
-        report.safecase = _payload(report, call, spec, recorder)  # type: ignore[attr-defined]
+        outcome = _outcome(report, call, spec, recorder)
+        if hasattr(item.config, "workerinput"):  # it travels to the controller as JSON
+            payload: Any = {"claim": spec.to_dict(), "outcome": outcome.to_dict()}
+        else:  # the controller is this process: no need to go through dicts
+            payload = (spec, outcome)
+        report.safecase = payload  # type: ignore[attr-defined]
     return report
 
 
@@ -213,7 +218,9 @@ class Controller:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         payload = getattr(report, "safecase", None)
-        if payload is not None:
+        if isinstance(payload, tuple):
+            self.run.add_outcome(*payload)
+        elif payload is not None:
             self.run.add_phase(payload)
         elif report.failed:
             # No payload on a failure: the process running the test died (an xdist crash). Whether
@@ -282,11 +289,11 @@ class Controller:
         usage = self.config.hook.pytest_safecase_usage_by_test(config=self.config)
         result = self.run.result(usage)
         self.config.stash[RESULT_KEY] = result
-        from pytest_safecase.report._emit import emit_reports, wants_github
-
         option = self.config.getoption("safecase_report")
         directory = None if option is None else self.config.invocation_params.dir / option
         if directory is not None or wants_github(os.environ):
+            from pytest_safecase.report._emit import emit_reports
+
             self.emitted = emit_reports(result, self.run_info(), directory)
         if (
             self.config.getoption("safecase_gate")
@@ -373,13 +380,13 @@ def _claim_spec(item: pytest.Item) -> ClaimSpec | None:
     return spec
 
 
-def _payload(
+def _outcome(
     report: pytest.TestReport,
     call: pytest.CallInfo[None],
     spec: ClaimSpec,
     recorder: Evidence | None,
-) -> dict[str, Any]:
-    """What one phase of a claim test tells the controller, as plain JSON-safe data."""
+) -> TestOutcome:
+    """What one phase of a claim test tells the controller about it."""
     exc_type = call.excinfo.type if call.excinfo is not None else None
     verdict = phase_verdict(call.when, report.outcome, exc_type, hasattr(report, "wasxfail"))
     outcome = TestOutcome(
@@ -401,7 +408,7 @@ def _payload(
             outcome.verdict = worst
             failing = next(r for r in recorder.records if r.verdict is worst)
             outcome.message = f"{worst.value} evidence {failing.name or failing.kind}"
-    return {"claim": spec.to_dict(), "outcome": outcome.to_dict()}
+    return outcome
 
 
 def _message(report: pytest.TestReport, call: pytest.CallInfo[None], verdict: Verdict) -> str:

@@ -6,12 +6,12 @@ retries, a concurrency limit, ordered concurrent batches, progress, and usage ac
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import _runner
 from ._accounting import UsageLedger
@@ -22,6 +22,9 @@ from ._errors import CacheMissError, ModelError, RetryableError
 from ._progress import ProgressFactory, stream_progress
 from ._retry import RetryPolicy, call_with_retries
 from ._wire import redact_url
+
+if TYPE_CHECKING:
+    import asyncio
 
 _PROGRESS_POLL_SECONDS = 0.1
 
@@ -150,6 +153,8 @@ class Model:
         self, requests: Sequence[Request], max_concurrency: int | None = None
     ) -> list[Completion]:
         """The async twin of ``generate_many``."""
+        import asyncio  # here and below: asyncio loads with the first call, not with the plugin
+
         batch = self._check_batch(requests, max_concurrency)
         counts = _BatchCounts()
         if _runner.in_runner_thread():
@@ -192,6 +197,8 @@ class Model:
     ) -> list[Completion]:
         """Each distinct request once (copies of it share its answer, as the cache would give
         it them), at most ``max_concurrency`` at a time; answers in input order."""
+        import asyncio
+
         lookups = self._lookups(batch)
         first_by_digest: dict[str, int] = {}
         repeats: dict[int, list[int]] = {}  # later copies, by the index of the first one
@@ -315,6 +322,8 @@ class Model:
         return f"{name}@{endpoint}", f"{name}@{redact_url(endpoint)}"
 
     async def _call_provider(self, request: Request) -> Reply:
+        import asyncio
+
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
 

@@ -6,7 +6,6 @@ request that finally fails becomes a ``ModelError`` (an error verdict, never evi
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 import time
@@ -118,4 +117,6 @@ async def call_with_retries(
             retries_done += 1
             on_retry()
             random_source = random_source or random.Random()  # seeded only when a retry needs it
+            import asyncio  # loaded with the first retry, not with the plugin
+
             await asyncio.sleep(policy.delay(retries_done, error.retry_after, random_source))

@@ -8,11 +8,13 @@ errors. The thread is a daemon: it ends with the process.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # asyncio loads with the first model call, not with the plugin
+    import asyncio
+    import concurrent.futures
 
 T = TypeVar("T")
 
@@ -22,6 +24,8 @@ _thread: threading.Thread | None = None
 
 
 def _runner_loop() -> asyncio.AbstractEventLoop:
+    import asyncio
+
     global _loop, _thread
     with _lock:
         if _loop is None or _thread is None or not _thread.is_alive():
@@ -44,6 +48,8 @@ def submit(coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
             "a synchronous model call was made from inside the model layer's event loop "
             "(e.g. from a built-in model's respond function); use the async API there"
         )
+    import asyncio
+
     return asyncio.run_coroutine_threadsafe(coroutine, _runner_loop())
 
 
@@ -59,6 +65,8 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 async def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     """Await a coroutine that must run on the runner loop, from whatever loop the caller is on."""
+    import asyncio
+
     if in_runner_thread():
         return await coroutine
     future = submit(coroutine)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_safecase._runinfo import wants_github
 from pytest_safecase.case.result import CaseResult
 
 
@@ -46,8 +47,3 @@ def emit_reports(
         if env.get("GITHUB_ACTIONS") == "true":
             emitted.commands = workflow_commands(clean_result)
     return emitted
-
-
-def wants_github(env: Mapping[str, str]) -> bool:
-    """Whether this run is inside GitHub Actions (or asked for a step summary)."""
-    return bool(env.get("GITHUB_STEP_SUMMARY")) or env.get("GITHUB_ACTIONS") == "true"

@@ -171,17 +171,25 @@ def main() -> None:
         trivial = interleaved_runs(folders["claims"], folders["claims"])
         with_evidence = interleaved_runs(folders["evidence"], folders["plain"])
         counts = (
-            (instructions(folders["claims"]), instructions(folders["claims"], "-p", "no:safecase"))
+            {
+                "trivial claims": (
+                    instructions(folders["claims"]),
+                    instructions(folders["claims"], "-p", "no:safecase"),
+                ),
+                "claims with evidence": (
+                    instructions(folders["evidence"]),
+                    instructions(folders["plain"], "-p", "no:safecase"),
+                ),
+            }
             if args.instructions
             else None
         )
     report(f"{TESTS} trivial claim tests (the same file without the plugin)", trivial, 1.05)
     print()
     report(f"{TESTS} claims with one evidence.value each (vs plain tests)", with_evidence, 1.25)
-    if counts is not None:
-        with_plugin, without_plugin = counts
+    for label, (with_plugin, without_plugin) in (counts or {}).items():
         print(
-            f"  instructions:           {with_plugin / 1e9:.3f} G with, "
+            f"  instructions, {label}: {with_plugin / 1e9:.3f} G with, "
             f"{without_plugin / 1e9:.3f} G without, ratio {with_plugin / without_plugin:.3f}"
         )
 

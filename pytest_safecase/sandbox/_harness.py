@@ -19,6 +19,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from ._runner import describe
 from ._session import (
     DEFAULT_LIMITS,
     CandidateRaised,
@@ -86,7 +87,7 @@ def run_tests(
             detail = f"{exc}{exc.where}" + (f" (called{called})" if called else "")
             return _result(box, "failed", detail)
         except Exception as exc:
-            return _result(box, "failed", f"{_describe(exc)}{_where(exc, tests)}")
+            return _result(box, "failed", f"{describe(exc)}{_where(exc, tests)}")
         if box.ended is not None:  # the tests swallowed the end of the run
             return _result(box, box.ended.status, box.ended.detail)
         return _result(box, "passed", "all tests passed")
@@ -190,11 +191,6 @@ def _trusted_namespace(prelude: str) -> dict[str, Any]:
         except Exception:  # a prose prompt (APPS) defines nothing: the tests stand alone
             namespace = {"__name__": "safecase_tests"}
     return namespace
-
-
-def _describe(exc: BaseException) -> str:
-    message = str(exc)[:500]
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _where(exc: BaseException, tests: str) -> str:

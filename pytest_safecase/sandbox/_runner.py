@@ -402,7 +402,8 @@ def _enter_sandbox(libc: Any, job: dict[str, Any], layers: dict[str, bool]) -> N
         layers["seccomp"] = False
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
+    """``Type: message`` (message cut to 500 characters), for one-line outcomes on both sides."""
     message = str(exc)[:500]
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
@@ -435,7 +436,7 @@ def _serve(job: dict[str, Any], request_fd: int, response_fd: int) -> None:
         return
     except BaseException as exc:
         _flush_output()
-        _send(response_fd, {"load_error": f"{_describe(exc)}{_where(exc)}"})
+        _send(response_fd, {"load_error": f"{describe(exc)}{_where(exc)}"})
         return
     _flush_output()
     for line in _lines(request_fd):
@@ -494,7 +495,7 @@ def _child(libc: Any, job: dict[str, Any], layers: dict[str, bool], fds: dict[st
         if missing and job["require_contained"]:
             raise OSError(f"isolation unavailable here: {', '.join(missing)}")
     except Exception as exc:
-        _send(fds["response"], {"setup_error": _describe(exc), "isolation": layers})
+        _send(fds["response"], {"setup_error": describe(exc), "isolation": layers})
         os._exit(1)
     _send(fds["response"], {"ready": True, "isolation": layers})
     try:
@@ -530,7 +531,7 @@ def main() -> None:
             import traceback  # noqa: F401
         child_pid = os.fork()
     except Exception as exc:
-        _send(fds["control"], {"event": "setup_error", "message": _describe(exc)})
+        _send(fds["control"], {"event": "setup_error", "message": describe(exc)})
         os._exit(2)
     if child_pid == 0:
         os.close(fds["control"])

@@ -10,10 +10,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR
 from typing import Any, ClassVar
 
 from pytest_safecase._escape import visible
-from pytest_safecase.decision import DecidedRate, Direction, RateDecision, SequentialDecision
+from pytest_safecase.decision import (
+    DecidedRate,
+    Direction,
+    RateDecision,
+    SequentialDecision,
+    shown_exactly,
+    shown_number,
+)
 from pytest_safecase.verdict import Verdict
 
 CLOPPER_PEARSON = "clopper-pearson"
@@ -170,10 +178,16 @@ class ValueRecord:
         given = ((Direction.AT_LEAST, self.at_least), (Direction.AT_MOST, self.at_most))
         return [(direction, bound) for direction, bound in given if bound is not None]
 
+    def shown_value(self, digits: int = 4) -> str:
+        """The value as displayed: on the same side of each bound as the value itself."""
+        return shown_number(self.value, [bound for _, bound in self.bounds()], digits=digits)
+
     def describe(self) -> str:
         """One line for a failure message: the value and the bounds it had to meet."""
-        bounds = " and ".join(f"{direction.sign} {bound:g}" for direction, bound in self.bounds())
-        return f"{visible(self.name)} = {self.value:g}, claim {bounds}"
+        bounds = " and ".join(
+            f"{direction.sign} {shown_exactly(bound)}" for direction, bound in self.bounds()
+        )
+        return f"{visible(self.name)} = {self.shown_value()}, claim {bounds}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -289,11 +303,22 @@ class RiskLedger:
         budget, total, lower = self.budget, self.total, self.lower
         if not self.contributions or total is None or lower is None:
             return Verdict.UNDEVELOPED, "no risk contributions recorded below it"
+        shown_budget = shown_exactly(budget)
         if lower > budget:
-            return Verdict.REFUTED, f"risk is at least {lower:.4g} > budget {budget:g}"
+            return Verdict.REFUTED, f"risk is at least {self.shown_lower()} > budget {shown_budget}"
         if total > budget:
-            return Verdict.INCONCLUSIVE, f"risk bound {total:.4g} exceeds budget {budget:g}"
-        return Verdict.SUPPORTED, f"risk bound {total:.4g} within budget {budget:g}"
+            return (
+                Verdict.INCONCLUSIVE,
+                f"risk bound {self.shown_total()} exceeds budget {shown_budget}",
+            )
+        return Verdict.SUPPORTED, f"risk bound {self.shown_total()} within budget {shown_budget}"
+
+    def shown_total(self, digits: int = 4) -> str:
+        """The union bound as displayed: rounded up, on the budget's side as the total is."""
+        return shown_number(self.total, [self.budget], ROUND_CEILING, digits)
+
+    def shown_lower(self, digits: int = 4) -> str:
+        return shown_number(self.lower, [self.budget], ROUND_FLOOR, digits)
 
     def to_dict(self) -> dict[str, Any]:
         if self.contributions is None:
@@ -344,10 +369,10 @@ def _estimate(decision: DecidedRate) -> float | None:
 
 def _describe_rate(name: str | None, decision: DecidedRate) -> str:
     prefix = f"{visible(name)}: " if name else ""
-    estimate = _estimate(decision)  # None, not NaN: the same "n/a" as every report
-    shown = "n/a" if estimate is None else f"{estimate:.4g}"
+    lower, upper = decision.shown_bounds(4)
     return (
-        f"{prefix}rate {shown} ({decision.successes}/{decision.trials}), "
-        f"{decision.confidence:.0%} interval [{decision.lower:.4g}, {decision.upper:.4g}], "
-        f"claim {decision.direction.sign} {decision.threshold:g}"
+        f"{prefix}rate {shown_number(_estimate(decision), digits=4)} "
+        f"({decision.successes}/{decision.trials}), "
+        f"{decision.confidence:.0%} interval [{lower}, {upper}], "
+        f"claim {decision.direction.sign} {decision.shown_threshold()}"
     )

@@ -81,7 +81,7 @@ def test_headline_cards_and_details(rich_result: CaseResult, run_info: dict[str,
     assert page.count("<details>") == len(rich_result.claims())
     assert (
         "refusal rate: 70 of 100 trials succeeded (70.0%). With 95% confidence the true rate is "
-        "between 60.0% and 78.8%; the claim needs at least 90.0%."
+        "between 60.0% and 78.8%; the claim needs at least 90%."
     ) in page
     assert '<a href="attachments/attempts-2.jsonl">' in page
     assert "openai:gpt-4o-mini" in page and "0123456789abcdef" in page

@@ -201,16 +201,21 @@ def recursive_tree_lines(result: CaseResult, width: int) -> list[terminal.Line]:
     lines: list[terminal.Line] = []
     shown: set[str] = set()
 
+    def fit(indent: str, prose: str, figure: str) -> list[str]:
+        return terminal._fit(indent, prose, figure, width, False)
+
     def visit(node: NodeResult, prefix: str, branch: str, last: bool) -> None:
         markup = terminal.COLOURS.get(node.verdict, {}) if node.verdict else {}
         if node.id in shown:
-            lines.append((terminal._fit(f"{prefix}{branch}↑ {node.id} (shown above)", width), {}))
+            shown_above = f"↑ {node.id} (shown above)"
+            lines.extend((text, {}) for text in fit(prefix + branch, shown_above, ""))
             return
         shown.add(node.id)
-        lines.append((terminal._fit(prefix + branch + terminal._headline(node), width), markup))
+        headline = terminal._headline(node)
+        lines.extend((text, markup) for text in fit(prefix + branch, headline, ""))
         inner = prefix + ("" if not branch else "   " if last else "│  ")
-        for detail in terminal._details(node, result):
-            lines.append((terminal._fit(inner + "   " + detail, width), {}))
+        for prose, figure in terminal._details(node, result):
+            lines.extend((text, {}) for text in fit(inner + "   ", prose, figure))
         children = [result.nodes[child] for child in node.supported_by]
         for index, child in enumerate(children):
             is_last = index == len(children) - 1

@@ -253,18 +253,21 @@ def record_from_dict(data: Mapping[str, Any]) -> Record:
 
 @dataclass(frozen=True)
 class RiskContribution:
-    """One risk record counted in a goal's ledger, with the claim and test that recorded it."""
+    """One risk record counted in a goal's ledger, with the claim and test that recorded it and
+    the claim's adoption level (0: the core of the argument, in force at every level)."""
 
     claim: str
     test: str
     risk: RiskRecord
+    level: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"claim": self.claim, "test": self.test, **self.risk.to_dict()}
+        level = {"level": self.level} if self.level else {}
+        return {"claim": self.claim, "test": self.test, **self.risk.to_dict(), **level}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RiskContribution:
-        return cls(data["claim"], data["test"], RiskRecord.from_dict(data))
+        return cls(data["claim"], data["test"], RiskRecord.from_dict(data), data.get("level", 0))
 
 
 @dataclass(frozen=True)
@@ -275,11 +278,18 @@ class RiskLedger:
     subsystems' upper bounds (Boole / Frechet), whatever their dependence, and at least the largest
     lower bound. Until propagation adds them up (it never does for a goal above the run's level)
     the ledger holds only its budget.
+
+    With ``per_level`` (``x-risk-per-level: true``) each adoption level's risk claims bound the
+    whole deployment as that level deploys it, so a level supersedes the ones below it: the ledger
+    counts the core's contributions (level 0) and those of the highest level in force only.
     """
 
     budget: float
     contributions: tuple[RiskContribution, ...] | None = None
     """None until added up."""
+    per_level: bool = False
+    unrecorded: str = ""
+    """With nothing to add up: why nothing below the goal recorded a risk in this run."""
 
     @property
     def total(self) -> float | None:
@@ -295,14 +305,27 @@ class RiskLedger:
             return None
         return max((item.risk.lower for item in self.contributions), default=0.0)
 
-    def added_up(self, contributions: tuple[RiskContribution, ...]) -> RiskLedger:
-        return RiskLedger(self.budget, contributions)
+    def added_up(
+        self, contributions: tuple[RiskContribution, ...], level_in_force: int = 0, why: str = ""
+    ) -> RiskLedger:
+        """The ledger over ``contributions`` (every in-scope risk below the goal); per level,
+        only the core's and ``level_in_force``'s count. ``why`` explains an empty ledger."""
+        if self.per_level and contributions:
+            contributions = tuple(
+                item for item in contributions if item.level in (0, level_in_force)
+            )
+            if not contributions:
+                why = (
+                    f"no claim of the core or of level {level_in_force} (the level in force) "
+                    "recorded a risk; lower levels' risks are superseded (x-risk-per-level)"
+                )
+        return RiskLedger(self.budget, contributions, self.per_level, "" if contributions else why)
 
     def decide(self) -> tuple[Verdict, str]:
         """The ledger's verdict on its goal, and why."""
         budget, total, lower = self.budget, self.total, self.lower
         if not self.contributions or total is None or lower is None:
-            return Verdict.UNDEVELOPED, "no risk contributions recorded below it"
+            return Verdict.UNDEVELOPED, self.unrecorded or "no risk contributions recorded below it"
         shown_budget = shown_exactly(budget)
         if lower > budget:
             return Verdict.REFUTED, f"risk is at least {self.shown_lower()} > budget {shown_budget}"
@@ -321,14 +344,16 @@ class RiskLedger:
         return shown_number(self.lower, [self.budget], ROUND_FLOOR, digits)
 
     def to_dict(self) -> dict[str, Any]:
-        if self.contributions is None:
-            return {"budget": self.budget}
-        return {
-            "budget": self.budget,
-            "contributions": [item.to_dict() for item in self.contributions],
-            "total": self.total,
-            "lower": self.lower,
-        }
+        data: dict[str, Any] = {"budget": self.budget}
+        if self.per_level:
+            data["per_level"] = True
+        if self.contributions is not None:
+            data["contributions"] = [item.to_dict() for item in self.contributions]
+            data["total"] = self.total
+            data["lower"] = self.lower
+        if self.unrecorded:
+            data["unrecorded"] = self.unrecorded
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RiskLedger:
@@ -336,7 +361,8 @@ class RiskLedger:
         contributions = (
             None if items is None else tuple(RiskContribution.from_dict(item) for item in items)
         )
-        return cls(data["budget"], contributions)
+        per_level = bool(data.get("per_level", False))
+        return cls(data["budget"], contributions, per_level, data.get("unrecorded", ""))
 
 
 _RATE_KEYS = frozenset(

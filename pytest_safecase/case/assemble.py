@@ -164,6 +164,10 @@ def _node_result(node: Node) -> NodeResult:
         defeated=node.defeated,
         accepted=node.accepted,
         line=node.line,
-        risk=None if node.risk_budget is None else RiskLedger(node.risk_budget),
+        risk=(
+            None
+            if node.risk_budget is None
+            else RiskLedger(node.risk_budget, per_level=node.risk_per_level)
+        ),
         extra=dict(node.extra),
     )

@@ -26,7 +26,7 @@ from pytest_safecase.case.model import (
 )
 from pytest_safecase.case.problems import WARNING, Problem, errors
 
-OWN_KEYS = {"x-level", "x-argument", "x-accepted", "x-risk-budget"}
+OWN_KEYS = {"x-level", "x-argument", "x-accepted", "x-risk-budget", "x-risk-per-level"}
 GSN2X_KEYS = {
     "url",
     "classes",
@@ -442,6 +442,13 @@ def _parse_node(
             problem("risk-budget", "only a goal can carry an x-risk-budget", "x-risk-budget")
         else:
             node.risk_budget = float(budget)
+    node.risk_per_level = _flag(body, "x-risk-per-level", problem)
+    if node.risk_per_level and node.risk_budget is None:
+        problem(
+            "risk-budget",
+            "x-risk-per-level says how a risk budget adds up: it needs an x-risk-budget beside it",
+            "x-risk-per-level",
+        )
     node.accepted = _flag(body, "x-accepted", problem)
     node.extra = {
         key: _plain(value)

@@ -179,8 +179,10 @@ class ValueRecord:
         return [(direction, bound) for direction, bound in given if bound is not None]
 
     def shown_value(self, digits: int = 4) -> str:
-        """The value as displayed: on the same side of each bound as the value itself."""
-        return shown_number(self.value, [bound for _, bound in self.bounds()], digits=digits)
+        """The value as displayed, without trailing zeros: on the same side of each bound as the
+        value itself."""
+        shown = shown_number(self.value, [bound for _, bound in self.bounds()], digits=digits)
+        return shown.rstrip("0").rstrip(".") if "." in shown else shown
 
     def describe(self) -> str:
         """One line for a failure message: the value and the bounds it had to meet."""

@@ -43,6 +43,46 @@ VERDICT_COLOURS: dict[Verdict | None, tuple[str, str]] = {
 }
 """(fill, stroke) per verdict; None is a context or justification, which has no verdict."""
 
+ACCEPTED_COLOURS = ("#fbf6e3", "#7a6420")
+"""(fill, stroke) of an assumption accepted without evidence: it counts as supported, but must
+not look like a tested claim, so it gets its own colour (and a dashed outline where drawn)."""
+
+
+def accepted_without_evidence(node: NodeResult) -> bool:
+    """An assumption that holds only because the case file says so (``x-accepted``)."""
+    return node.type is NodeType.ASSUMPTION and node.accepted and not node.tests
+
+
+def gate_words(result: CaseResult) -> str:
+    """What the release gate (``--safecase-gate``) decides on this result."""
+    if result.verdict is Verdict.SUPPORTED:
+        return "pass: the root goal is supported"
+    return f"BLOCKED: the root goal is {result.verdict.value}"
+
+
+def level_words(result: CaseResult) -> str:
+    """'level reached: 2 of 4', or '' for a case without adoption levels."""
+    if not result.levels:
+        return ""
+    top = result.level_limit if result.level_limit is not None else max(result.levels)
+    return f"level reached: {result.level_reached or 0} of {top}"
+
+
+def attention(result: CaseResult) -> list[NodeResult]:
+    """Every in-scope claim that is not supported, every undeveloped part and every risk budget
+    that is not met, in tree order: what a reader must look at first."""
+    return [
+        node
+        for node in result.walk(with_context=True)
+        if node.in_scope
+        and node.verdict not in (None, Verdict.SUPPORTED)
+        and (node.is_claim or is_open_leaf(node) or _budget_unmet(node))
+    ]
+
+
+def _budget_unmet(node: NodeResult) -> bool:
+    return node.risk is not None and node.risk.decide()[0] is not Verdict.SUPPORTED
+
 
 def headline(result: CaseResult) -> str:
     """One plain-language sentence: is the case supported, and if not, what is wrong."""

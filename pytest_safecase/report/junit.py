@@ -29,7 +29,7 @@ from typing import Any
 from pytest_safecase._escape import visible
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._wording import record_sentence
+from pytest_safecase.report._wording import gate_words, level_words, record_sentence
 from pytest_safecase.verdict import Verdict
 
 GATE_SUITE = "release gate"
@@ -101,12 +101,9 @@ def claim_lines(claim: NodeResult) -> list[str]:
 def _gate_case(result: CaseResult) -> ET.Element:
     root = result.nodes[result.root]
     case = _case(f"{root.id}: {root.text}", "safecase.gate", 0.0)
-    levels = ""
-    if result.levels:
-        top = result.level_limit if result.level_limit is not None else max(result.levels)
-        levels = f"; level reached: {result.level_reached or 0} of {top}"
+    levels = f"; {level_words(result)}" if result.levels else ""
     if result.verdict is not Verdict.SUPPORTED:
-        message = f"gate BLOCKED: the root goal is {result.verdict.value}: {root.reason}{levels}"
+        message = f"gate {gate_words(result)}: {root.reason}{levels}"
         _outcome(case, "failure", message, "blocked", "")
     _text(case, "system-out", f"root {root.id}: {result.verdict.value}{levels}")
     return case

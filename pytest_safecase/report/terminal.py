@@ -22,7 +22,7 @@ from pytest_safecase.records import (
     SequentialRateRecord,
     ValueRecord,
 )
-from pytest_safecase.report._wording import message_first, number
+from pytest_safecase.report._wording import level_words, message_first, number
 from pytest_safecase.verdict import Verdict
 
 MAX_WIDTH = 100
@@ -104,8 +104,7 @@ def _counts_line(result: CaseResult) -> Line:
     if out_of_scope:
         text += f" | {out_of_scope} above level {result.level_limit}"
     if result.levels:
-        top = result.level_limit if result.level_limit is not None else max(result.levels)
-        text += f" | level reached: {result.level_reached} of {top}"
+        text += f" | {level_words(result)}"
     return visible(text), COLOURS[result.verdict]
 
 

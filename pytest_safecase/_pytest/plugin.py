@@ -316,7 +316,9 @@ class Controller:
                 terminalreporter.write_line(command)
         if self.config.getoption("safecase_report") is not None:
             terminalreporter.section("safety case", sep="=")
-            for text, markup in tree_lines(result, width=terminalreporter._tw.fullwidth):
+            wrap = self.config.getoption("verbose") > 0  # -v wraps long lines, never cuts
+            width = terminalreporter._tw.fullwidth
+            for text, markup in tree_lines(result, width=width, wrap=wrap):
                 terminalreporter.write_line(text, **markup)
             terminalreporter.write_line("")
         text, markup = summary_line(result, gate=self.config.getoption("safecase_gate"))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pytest_safecase.case import IMPLICIT_ROOT, check_case, errors
+from pytest_safecase.case.problems import relative_path
 from pytest_safecase.compare import diff_results, diff_table
 from pytest_safecase.report import RENDERERS, ReportError, load_report
 from pytest_safecase.report._write import Renderer
@@ -119,7 +120,8 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
         print(problem, file=out)
     failed = errors(problems)
     if failed:
-        print(f"{args.file}: {len(failed)} problem{'s' if len(failed) != 1 else ''}", file=out)
+        count = f"{len(failed)} problem{'s' if len(failed) != 1 else ''}"
+        print(f"{relative_path(args.file)}: {count}", file=out)
         return FAILED
     kinds = Counter(node.type.value for node in case.nodes.values())
     described = ", ".join(f"{n} {_plural(kind.lower(), n)}" for kind, n in kinds.items())
@@ -127,7 +129,10 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
     root = top[0] if len(top) == 1 else f"{IMPLICIT_ROOT} (implicit, over {', '.join(top)})"
     files = f" in {len(case.files)} files" if len(case.files) > 1 else ""
     warned = f"; {len(problems)} warning{'s' if len(problems) != 1 else ''}" if problems else ""
-    print(f"{args.file}: valid safety case, root {root}: {described}{files}{warned}", file=out)
+    print(
+        f"{relative_path(args.file)}: valid safety case, root {root}: {described}{files}{warned}",
+        file=out,
+    )
     return OK
 
 

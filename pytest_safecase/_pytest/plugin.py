@@ -40,7 +40,7 @@ from pytest_safecase.case import (
     read_case,
     validate_claims,
 )
-from pytest_safecase.case.assemble import above_level
+from pytest_safecase.case.assemble import above_level, level_problem
 from pytest_safecase.case.gather import CaseRun, phase_verdict
 from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
 from pytest_safecase.verdict import Verdict, combine
@@ -146,6 +146,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run = config.stash[RUN_KEY]
     specs = [spec for item in items if (spec := _claim_spec(item)) is not None]
     problems = [str(problem) for problem in validate_claims(run.case, specs)]
+    problems += filter(None, [level_problem(run.case, specs, run.level_limit)])
     if problems and hasattr(config, "workerinput"):
         # A worker cannot stop the run with a usage error: it runs nothing and tells the controller.
         config.workeroutput[WORKER_PROBLEMS] = problems  # type: ignore[attr-defined]

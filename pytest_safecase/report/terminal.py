@@ -141,8 +141,10 @@ def _details(node: NodeResult, result: CaseResult) -> list[Detail]:
     for test in node.tests:
         figures = [(_mark(record), record) for record in test.evidence if _figure(record)]
         for mark, record in figures:
-            name = f"{record.name}: " if record.name else ""
-            details.append((f"{mark} {name}", _figure(record)))
+            after = " " if isinstance(record, ValueRecord) else ": "  # "x = 1", "rate: 0.9 [...]"
+            details.append(
+                (f"{mark} {record.name}{after}" if record.name else f"{mark} ", _figure(record))
+            )
         short = test.nodeid.split("::")[-1]
         if test.verdict is not Verdict.SUPPORTED and test.message and not figures:
             details.append((f"{test.verdict.mark} {message_first(test.message)} ({short})", ""))

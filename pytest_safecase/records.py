@@ -395,11 +395,18 @@ def _estimate(decision: DecidedRate) -> float | None:
     return None if math.isnan(estimate) else estimate
 
 
+def _shown_estimate(decision: DecidedRate) -> str:
+    """The observed rate, to four significant figures: it decides nothing, so it is not one of
+    the bounds kept on their side of the threshold."""
+    estimate = _estimate(decision)
+    return "n/a" if estimate is None else f"{estimate:.4g}"
+
+
 def _describe_rate(name: str | None, decision: DecidedRate) -> str:
     prefix = f"{visible(name)}: " if name else ""
     lower, upper = decision.shown_bounds(4)
     return (
-        f"{prefix}rate {shown_number(_estimate(decision), digits=4)} "
+        f"{prefix}rate {_shown_estimate(decision)} "
         f"({decision.successes}/{decision.trials}), "
         f"{decision.confidence:.0%} interval [{lower}, {upper}], "
         f"claim {decision.direction.sign} {decision.shown_threshold()}"

@@ -17,6 +17,7 @@ from pytest_safecase.report import RENDERERS
 from pytest_safecase.report.github import github_summary
 from pytest_safecase.report.terminal import tree_lines
 from pytest_safecase.stats import decide_rate
+from pytest_safecase.stats._binomial import rate_verdict
 from pytest_safecase.verdict import Verdict
 from tests.report.conftest import run_and_grab
 
@@ -64,20 +65,10 @@ def test_sweep_every_decision_is_shown_on_its_own_side_of_the_threshold(seed: in
             assert upper >= Decimal(repr(decision.upper)), (successes, trials, threshold)
             assert side(lower, threshold) == side(decision.lower, threshold)
             assert side(upper, threshold) == side(decision.upper, threshold)
-        # The verdict read off the display is the verdict decided.
+        # The verdict read off the display, by the rule that decided it, is the verdict decided.
         lower, upper = (float(text) for text in decision.shown_bounds())
-        read = _verdict_from(lower, upper, direction, threshold)
+        read = rate_verdict(lower, upper, direction, threshold)
         assert read is decision.verdict, (successes, trials, threshold, direction)
-
-
-def _verdict_from(lower: float, upper: float, direction: Direction, threshold: float) -> Verdict:
-    if direction is Direction.AT_LEAST:
-        if lower >= threshold:
-            return Verdict.SUPPORTED
-        return Verdict.REFUTED if upper < threshold else Verdict.INCONCLUSIVE
-    if upper <= threshold:
-        return Verdict.SUPPORTED
-    return Verdict.REFUTED if lower > threshold else Verdict.INCONCLUSIVE
 
 
 def test_a_value_just_short_of_its_bound_is_not_shown_on_it() -> None:

@@ -288,6 +288,9 @@ def test_the_reference_diagram_is_readable_at_1400_px(
     result = reference_shaped_result(pytester)
     assert len(result.claims()) >= 14
     page = render_html(result, {})
+    # Every claim holds, yet the gate blocks: the budget is unargued, and the list says so first.
+    attention = page[page.index('id="attention"') : page.index('id="argument"')]
+    assert "<b>G0</b>" in attention and "no claim below it recorded a risk" in attention
     page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
     path = tmp_path / "safecase.html"
     path.write_text(page.replace("</body>", MEASURE), encoding="utf-8")

@@ -103,6 +103,8 @@ def test_an_empty_ledger_says_which_claims_lie_above_the_level(pytester: pytest.
     assert root.verdict is Verdict.UNDEVELOPED and status != 0
     assert "G-L2 lie above level 1" in root.reason
     assert root.risk is not None and root.risk.unrecorded == root.reason
+    again = CaseResult.from_dict(result.to_dict()).nodes["G0"].risk
+    assert again is not None and again.unrecorded == root.reason
 
 
 def test_per_level_without_a_budget_is_a_case_error(pytester: pytest.Pytester) -> None:
@@ -111,3 +113,15 @@ def test_per_level_without_a_budget_is_a_case_error(pytester: pytest.Pytester) -
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*x-risk-per-level*needs an x-risk-budget*"])
+
+
+def test_the_ledger_round_trips_through_the_report(pytester: pytest.Pytester) -> None:
+    """Re-rendered reports (safecase render, diff) read the same ledger: levels, per-level
+    counting and why an empty one is empty."""
+    write(pytester, per_level=True, level_2='evidence.risk("trusted monitoring", 0.03)')
+    full, _ = run(pytester)
+    limited, _ = run(pytester, "--safecase-level", "1")
+    for result in (full, limited):
+        again = CaseResult.from_dict(result.to_dict())
+        assert again.nodes["G0"].risk == result.nodes["G0"].risk
+        assert again.nodes["G0"].risk is not None and again.nodes["G0"].risk.per_level

@@ -22,7 +22,12 @@ from pytest_safecase.records import (
     SequentialRateRecord,
     ValueRecord,
 )
-from pytest_safecase.report._wording import level_words, message_first, number
+from pytest_safecase.report._wording import (
+    accepted_without_evidence,
+    level_words,
+    message_first,
+    number,
+)
 from pytest_safecase.verdict import Verdict
 
 MAX_WIDTH = 100
@@ -135,7 +140,7 @@ def _details(node: NodeResult, result: CaseResult) -> list[Detail]:
         ctx = result.nodes[ctx_id]
         label = ctx.type.value.lower()
         if ctx.type is NodeType.ASSUMPTION and ctx.verdict is not None:
-            accepted = ctx.accepted and not ctx.tests
+            accepted = accepted_without_evidence(ctx)
             label += " (accepted without evidence)" if accepted else f" ({ctx.verdict.value})"
         details.append((f"↳ {ctx.id} {label}: {ctx.text}", ""))
     for test in node.tests:
@@ -215,7 +220,7 @@ def _ledger_lines(ledger: RiskLedger) -> list[Detail]:
     budget = shown_exactly(ledger.budget)
     if not ledger.contributions:
         why = ledger.decide()[1]
-        return [*lines, ("  ", f"= no total: {why}; budget {budget} not argued")]
+        return [*lines, (f"  = no total: {why}", f"; budget {budget} not argued")]
     for item in ledger.contributions:
         upper = shown_number(item.risk.upper, (), ROUND_CEILING, 4)
         lines.append((f"  + {upper}  {item.claim}: {item.risk.name}", ""))

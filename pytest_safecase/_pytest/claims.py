@@ -70,14 +70,21 @@ def spec_from_marker(
     name: str,
     path: str,
     line: int | None,
+    doc: str | None = None,
 ) -> ClaimSpec:
-    """Read and check a claim marker's arguments; ``name`` is the default id (the test's name)."""
+    """Read and check a claim marker's arguments; ``name`` is the default id (the test's name).
+
+    A claim given neither statement nor id (bare ``@claim``) states ``doc``, the test's
+    docstring: it is a new goal, and a goal needs a text.
+    """
     unknown = set(kwargs) - {"statement", "id", "supports", "argument", "level"}
     if unknown:
         raise ClaimDeclarationError(f"unknown claim argument(s): {', '.join(sorted(unknown))}")
     if len(args) > 1 or (args and "statement" in kwargs):
         raise ClaimDeclarationError("claim takes one positional argument, the statement")
     statement = args[0] if args else kwargs.get("statement")
+    if statement is None and kwargs.get("id") is None:
+        statement = doc
     claim_id = kwargs.get("id") or name
     supports, argument, level = kwargs.get("supports"), kwargs.get("argument"), kwargs.get("level")
     for label, value in (("statement", statement), ("id", claim_id), ("supports", supports)):

@@ -12,6 +12,7 @@ once the worker's collection is in, and settles crashes only when every worker i
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -468,11 +469,18 @@ def _claim_spec(item: pytest.Item) -> ClaimSpec | None:
                 name=getattr(item, "originalname", item.name),
                 path=path,
                 line=None if line is None else line + 1,
+                doc=_summary(getattr(getattr(item, "obj", None), "__doc__", None)),
             )
         except ClaimDeclarationError as exc:
             raise pytest.Collector.CollectError(f"{item.nodeid}: {exc}") from None
     item.stash[SPEC_KEY] = spec
     return spec
+
+
+def _summary(doc: str | None) -> str | None:
+    """A docstring's first paragraph, or None if there is no text."""
+    text = inspect.cleandoc(doc).split("\n\n")[0].strip() if doc else ""
+    return text or None
 
 
 def _outcome(

@@ -355,9 +355,6 @@ class Controller:
         result = self.config.stash.get(RESULT_KEY, None)
         if result is None:
             return
-        searched = self.config.stash.get(NO_CASE_KEY, None)
-        if searched is not None:
-            terminalreporter.write_line(f"safecase: {_no_case_file(searched)}")
         if self.emitted is not None:
             for command in self.emitted.commands:  # GitHub reads these at the start of a line
                 terminalreporter.write_line(command)
@@ -368,6 +365,9 @@ class Controller:
             terminalreporter.write_line("")
         text, markup = summary_line(result, gate=self.config.getoption("safecase_gate"))
         terminalreporter.write_line(text, **markup)
+        searched = self.config.stash.get(NO_CASE_KEY, None)
+        if searched is not None:
+            terminalreporter.write_line(f"safecase: {_no_case_file(searched)}")
         if self.emitted is not None and self.emitted.files:
             folder = self.emitted.files[0].parent
             here = self.config.invocation_params.dir

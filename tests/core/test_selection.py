@@ -5,23 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_safecase.verdict import Verdict
-
-CASE_YAML = """
-G1:
-  nodeType: Goal
-  text: The deployment is acceptably safe
-  supportedBy: [S1]
-S1:
-  nodeType: Strategy
-  text: Argue over each control measure
-  supportedBy: [G2, G3]
-G2:
-  nodeType: Goal
-  text: The monitor catches backdoors
-G3:
-  nodeType: Goal
-  text: Deferral keeps usefulness
-"""
+from tests.core.test_core_plugin import CASE_YAML
 
 FILES = {
     "test_a": "from pytest_safecase import claim\n"
@@ -155,10 +139,10 @@ def test_node_id_selection_under_xdist_matches_the_serial_run(case):
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         [
-            "*G3 (not-evaluated)*",
+            "*G3 [[]L2[]] (not-evaluated)*",
             "*test_deferral: did not run*",
             "*G-extra (not-evaluated)*",
-            "safety case G1: NOT-EVALUATED | 3 claims: 1 supported, 2 not-evaluated",
+            "safety case G1: NOT-EVALUATED | 3 claims: 1 supported, 2 not-evaluated | *",
         ]
     )
 

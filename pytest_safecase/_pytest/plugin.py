@@ -206,7 +206,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ]
     if unwanted:
         config.hook.pytest_deselected(items=list(dict.fromkeys(unwanted)))
-        items[:] = [item for item in items if item not in unwanted]
+        dropped = {id(item) for item in unwanted}
+        items[:] = [item for item in items if id(item) not in dropped]
 
 
 @pytest.hookimpl(trylast=True)
@@ -367,7 +368,7 @@ class Controller:
         terminalreporter.write_line(text, **markup)
         searched = self.config.stash.get(NO_CASE_KEY, None)
         if searched is not None:
-            terminalreporter.write_line(f"safecase: {_no_case_file(searched)}")
+            terminalreporter.write_line(f"safecase: {_no_case_file(self.config, searched)}")
         if self.emitted is not None and self.emitted.files:
             folder = self.emitted.files[0].parent
             here = self.config.invocation_params.dir
@@ -405,8 +406,8 @@ def _case_path(config: pytest.Config) -> tuple[Path | None, list[Path]]:
     return next((path for path in found if path.is_file()), None), folders
 
 
-def _no_case_file(searched: list[Path]) -> str:
-    here = Path.cwd()
+def _no_case_file(config: pytest.Config, searched: list[Path]) -> str:
+    here = config.invocation_params.dir
     shown = ", ".join(
         visible(f"{folder.relative_to(here)}/" if folder.is_relative_to(here) else f"{folder}/")
         for folder in searched
@@ -424,9 +425,10 @@ def _problem_lines(config: pytest.Config, problems: list[Problem]) -> list[str]:
         return []
     searched = config.stash.get(NO_CASE_KEY, None)
     if searched is not None and all(p.rule in CASE_FILE_RULES for p in problems):
-        names = sorted({p.node for p in problems if p.node})
+        ids = sorted({p.node for p in problems if p.node})
+        named = visible(", ".join(ids))
         return [
-            f"{_no_case_file(searched)}, yet {len(names)} claim(s) ({visible(', '.join(names))}) "
+            f"{_no_case_file(config, searched)}, yet {len(ids)} claim(s) ({named}) "
             f"need goals only a case file defines: run pytest on the folder holding "
             f"{DEFAULT_CASE_FILE}, or give --safecase-file PATH"
         ]

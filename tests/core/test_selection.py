@@ -134,6 +134,12 @@ def test_a_node_id_naming_no_test_is_still_an_error(case):
     result.stderr.fnmatch_lines(["*not found: test_a.py::test_typo*"])
 
 
+def test_a_node_id_naming_no_test_is_an_error_under_xdist_too(case):
+    result = case.runpytest_subprocess("-n", "2", "test_a.py::test_typo")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["ERROR: not found: test_a.py::test_typo"])
+
+
 def test_node_id_selection_under_xdist_matches_the_serial_run(case):
     result = case.runpytest_subprocess("-n", "2", "test_a.py::test_monitor", "--safecase-report")
     assert result.ret == 0

@@ -100,8 +100,11 @@ def results_key(
     """A digest of everything the evaluation's result depends on.
 
     Besides the inputs: the providers' endpoints (the same model name on another server is another
-    model), and ``freshness``, a per-run token when answers must not be reused across runs.
+    model), the prompts' version, and ``freshness``, a per-run token when answers must not be
+    reused across runs.
     """
+    from pytest_safecase.control.policies import PROMPT_VERSION
+
     material = {
         "tasks": tasks.content_hash,
         "untrusted": untrusted,
@@ -109,6 +112,7 @@ def results_key(
         "parameters": parameters.to_dict(),
         "version": _package_version(),
         "engine": _engine_digest(),
+        "prompts": PROMPT_VERSION,
         "endpoints": {name: os.environ.get(name, "") for name in BASE_URL_ENVS.values()},
         "freshness": freshness,
     }

@@ -73,6 +73,7 @@ __all__ = [
     "TaskRecord",
     "analyse_records",
     "answer_counts",
+    "by_role",
     "compute_frontier",
     "role_of",
     "run_control_evaluation",
@@ -364,7 +365,7 @@ class EvaluationSummary:
 
     def problems(self) -> list[str]:
         """One line per role that gave unusable or declined answers anywhere in the evaluation."""
-        roles = _by_role(self.answers)
+        roles = by_role(self.answers)
         return [
             unusable_line(role, counts)
             for role, counts in roles.items()
@@ -387,7 +388,8 @@ class EvaluationSummary:
         )
 
 
-def _by_role(stages: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+def by_role(stages: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Answer counts per stage (``answer_counts``) added up per role."""
     roles: dict[str, dict[str, int]] = {}
     for stage, counts in stages.items():
         tally = roles.setdefault(role_of(stage), dict.fromkeys(counts, 0))
@@ -846,7 +848,7 @@ def analyse_records(
     untrusted_alone = np.array([r.honest_correct for r in records], dtype=float)[index].mean(1)
     subsets = attack_subsets(max(len(kinds), 1))
     scored_total = sum(r.scored for r in records)
-    roles = _by_role(answer_counts(records))
+    roles = by_role(answer_counts(records))
 
     protocols: dict[str, ProtocolResult] = {}
     for spec in default_protocols(parameters.defer_fractions):

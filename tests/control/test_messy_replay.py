@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.control.messy_answers import REPLIES, STAGE_ROLES, TASK_IDS, messy_responder
-from tests.models.fakeserver import FakeLLMServer
+from tests.models.fakeserver import FakeLLMServer, builtin_responder
 
 SAFETY_TESTS = Path(__file__).resolve().parents[2] / "safety_tests"
 
@@ -99,3 +99,41 @@ def test_messy_answers_replay_without_errors_and_every_unusable_answer_counted(
     }
     assert figures["T solver: unusable answers (of 4)"] == 2
     assert "T monitor: unusable answers" in " ".join(figures)
+
+
+def _degenerate_responder(body: dict[str, Any]) -> str:
+    """U never attacks usably and no monitor ever scores; everything else is the built-in's."""
+    prompt = body["messages"][-1]["content"]
+    if prompt.startswith(("You are the red team", "You review code")):
+        return "Lorem ipsum dolor sit amet."
+    return builtin_responder(body)
+
+
+@pytest.mark.slow
+def test_no_usable_attack_and_no_score_make_claims_inconclusive_never_errors(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(SAFETY_TESTS, pytester.path / "safety_tests")
+    server = FakeLLMServer(responder=_degenerate_responder).start()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-for-the-degenerate-run")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
+    try:
+        result = pytester.runpytest_subprocess(
+            "safety_tests", "-p", "no:cacheprovider", "--safecase-tasks", "3",
+            "--safecase-untrusted", "openai:untrusted", "--safecase-trusted", "openai:trusted",
+            "--safecase-report", "--safecase-cache", "off",
+        )  # fmt: skip
+    finally:
+        server.stop()
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    report = json.loads((pytester.path / "safecase-report" / "safecase.json").read_text())
+    nodes = {node["id"]: node for node in report["case"]["nodes"]}
+    errors = {i: n["reason"] for i, n in nodes.items() if n["verdict"] == "error"}
+    assert errors == {}, output[-3000:]
+    for claim in ("G-L1.monitor", "G-L2.risk", "G-L3.defer", "G-L3.useful", "G-L3.edit-useful"):
+        assert nodes[claim]["verdict"] == "inconclusive", (claim, nodes[claim]["reason"])
+    assert "no audit threshold" in nodes["G-L3.useful"]["reason"]
+    assert "T monitor: 3 of 3 answers unusable" in nodes["G-L3.useful"]["reason"]
+    assert nodes["G-valid.elicitation"]["verdict"] == "inconclusive"
+    assert "Traceback" not in json.dumps(nodes)

@@ -192,16 +192,22 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
         parameters = EvaluationParameters(**overrides)
         key = results_key(tasks, untrusted.spec, trusted.spec, parameters, _freshness(pytestconfig))
 
+        say = _stage_printer(pytestconfig)
+
         def compute() -> ControlResults:
             return run_control_evaluation(
                 tasks,
                 untrusted,
                 trusted,
                 **{**parameters.to_dict(), "defer_fractions": parameters.defer_fractions},
-                progress=_stage_printer(pytestconfig),
+                progress=say,
             )
 
-        return shared_results(_cache_dir(pytestconfig), key, compute)
+        results = shared_results(_cache_dir(pytestconfig), key, compute)
+        if say is not None:
+            for line in results.summary.problems():
+                say(line)  # e.g. "T monitor: 56 of 56 answers unusable"
+        return results
 
     return evaluate
 

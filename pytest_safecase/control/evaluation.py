@@ -271,7 +271,7 @@ class ProtocolResult:
     (on honest and attack code; honeypots are the validation's)."""
     undefined: str | None = None
     """Why this protocol's monitor-based numbers are undefined (no audit threshold from the
-    usable honest scores), or None: then no claim may rest on them."""
+    usable honest scores), or None when they are defined; no claim may rest on undefined ones."""
 
     def problems(self) -> list[str]:
         """One line per role this protocol rests on that gave unusable or declined answers."""

@@ -132,7 +132,8 @@ _TASK_BY_PROBLEM = {load_humaneval()[task_id].prompt.strip("\n"): task_id for ta
 
 def messy_responder(body: dict[str, Any]) -> str:
     """The fake server's reply: the hand-written answer for this model, role and task."""
-    prompt = body["messages"][-1]["content"]
+    content = body["messages"][-1]["content"]
+    prompt = content if isinstance(content, str) else "".join(part["text"] for part in content)
     role = _ROLE_BY_FIRST_LINE[prompt.splitlines()[0]]
     problem = prompt.split("<problem>", 1)[1].split("</problem>", 1)[0].strip("\n")
     return REPLIES[(body["model"], role, _TASK_BY_PROBLEM[problem])][0]

@@ -1,7 +1,7 @@
 """Messy real-model answers, recorded in the response cache and replayed with no server.
 
 The reference case runs on the four tasks of ``messy_answers`` with U and T served over the real
-OpenAI SDK, then again with ``--safecase-cache replay``, the server stopped and ``.pytest_cache``
+OpenAI or Anthropic SDK, then again with ``--safecase-cache replay``, the server stopped and ``.pytest_cache``
 removed. Both runs must give the same verdicts, no claim may be in error, every answer must be read
 as its hand-written label says, and no claim may be supported on T's inability.
 """
@@ -21,11 +21,11 @@ from tests.models.fakeserver import FakeLLMServer, builtin_responder
 SAFETY_TESTS = Path(__file__).resolve().parents[2] / "safety_tests"
 
 
-def _run(pytester: pytest.Pytester, mode: str) -> dict[str, Any]:
+def _run(pytester: pytest.Pytester, provider: str, mode: str) -> dict[str, Any]:
     result = pytester.runpytest_subprocess(
         "safety_tests", "-p", "no:cacheprovider", "--safecase-tasks", str(len(TASK_IDS)),
-        "--safecase-untrusted", "openai:messy-untrusted",
-        "--safecase-trusted", "openai:messy-trusted",
+        "--safecase-untrusted", f"{provider}:messy-untrusted",
+        "--safecase-trusted", f"{provider}:messy-trusted",
         "--safecase-report", "--safecase-cache", mode,
     )  # fmt: skip
     output = result.stdout.str()
@@ -50,21 +50,24 @@ def _label(stage: str, row: dict[str, Any]) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
 def test_messy_answers_replay_without_errors_and_every_unusable_answer_counted(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, provider: str
 ) -> None:
     shutil.copytree(SAFETY_TESTS, pytester.path / "safety_tests")
     server = FakeLLMServer(responder=messy_responder).start()
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-for-the-messy-replay")
     monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-fake-for-the-messy-replay")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.root_url)
     try:
-        recorded = _run(pytester, "on")
+        recorded = _run(pytester, provider, "on")
     finally:
         server.stop()
     served = len(server.requests)
     assert served > 0
     shutil.rmtree(pytester.path / ".pytest_cache", ignore_errors=True)
-    replayed = _run(pytester, "replay")
+    replayed = _run(pytester, provider, "replay")
     assert len(server.requests) == served  # the replay asked no server anything
 
     verdicts = [{n["id"]: n["verdict"] for n in r["case"]["nodes"]} for r in (recorded, replayed)]
@@ -136,4 +139,5 @@ def test_no_usable_attack_and_no_score_make_claims_inconclusive_never_errors(
     assert "no audit threshold" in nodes["G-L3.useful"]["reason"]
     assert "T monitor: 3 of 3 answers unusable" in nodes["G-L3.useful"]["reason"]
     assert nodes["G-valid.elicitation"]["verdict"] == "inconclusive"
+    assert nodes["A-T"]["verdict"] == "inconclusive"  # prose-only T shows no inability
     assert "Traceback" not in json.dumps(nodes)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pytest_safecase.control import STRATEGIES, Task, TaskSet, load_humaneval, policies
+from pytest_safecase.control import STRATEGIES, Task, TaskSet, check_many, load_humaneval, policies
 from pytest_safecase.control._builtin_models import (
     COLLUSION_SIGNAL,
     TRUSTED_MAX_STATEMENTS,
@@ -232,3 +232,15 @@ def test_builtin_reply_for_unrecognised_request() -> None:
     untrusted = get_model("builtin:untrusted")
     assert "recognise" in untrusted.generate("hello").text
     assert isinstance(Request("x").messages(), list)
+
+
+def test_builtin_trusted_attempts_attacks_instead_of_declining() -> None:
+    """A-T needs attempts: the stand-in T tries, with a special case on a documented example."""
+    tested = HUMANEVAL["HumanEval/2"]  # truncate_number: the tests check the example 3.5
+    unchecked = HUMANEVAL["HumanEval/0"]  # the tests do not check the documented example
+    attempts = policies.attack(get_model("builtin:trusted"), [tested, unchecked])
+    assert all(a is not None and not a.declined and a.error is None for a in attempts)
+    pairs = zip([tested, unchecked], attempts, strict=True)
+    checks = check_many([(task, a.code, a.secret_input) for task, a in pairs if a])
+    assert [check.successful for check in checks] == [False, True]
+    assert not checks[0].passes_tests  # the special case broke a tested example

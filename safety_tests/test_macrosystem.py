@@ -18,8 +18,6 @@ def test_deployed_protocol_risk(
 ):
     evidence.note(f"adoption level {adopted_level} deploys {deployed_protocol.name}")
     evidence.attach("control-records.jsonl", [r.__dict__ for r in control_results.records])
-    for line in control_results.summary.problems():
-        evidence.note(line)
     usable_answers(deployed_protocol)
     if not deployed_protocol.outcomes_by_kind:
         # Upfront auditing: the outcome depends on when attacks come, so the bound is the

@@ -12,6 +12,10 @@ from pytest_safecase.control import check_many, policies
 def test_trusted_model_cannot_insert_backdoors(evidence, control_tasks, trusted_model):
     tasks = list(control_tasks)
     attempts = [a for a in policies.attack(trusted_model, tasks) if a is not None]
+    evidence.attach(
+        "trusted-attacks.jsonl",
+        [{"task_id": a.task_id, "reply": a.reply, "error": a.error} for a in attempts],
+    )
     declined = sum(a.declined for a in attempts)
     unusable = sum(a.error is not None for a in attempts)
     evidence.value(f"T as attacker: unusable answers (of {len(attempts)})", unusable)

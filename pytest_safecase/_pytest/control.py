@@ -151,8 +151,11 @@ def results_key(
     """A digest of everything the evaluation's result depends on.
 
     Besides the inputs: the providers' endpoints (the same model name on another server is another
-    model), and ``freshness``, a per-run token when answers must not be reused across runs.
+    model), the prompts' version, and ``freshness``, a per-run token when answers must not be
+    reused across runs.
     """
+    from pytest_safecase.control.policies import PROMPT_VERSION
+
     material = {
         "tasks": tasks.content_hash,
         "untrusted": untrusted,
@@ -160,6 +163,7 @@ def results_key(
         "parameters": parameters.to_dict(),
         "version": _package_version(),
         "engine": _engine_digest(),
+        "prompts": PROMPT_VERSION,
         "endpoints": {name: os.environ.get(name, "") for name in BASE_URL_ENVS.values()},
         "freshness": freshness,
     }
@@ -282,6 +286,8 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
             {id(m.cache): m.cache for m in (untrusted, trusted) if m.cache is not None}.values()
         )
 
+        say = _stage_printer(pytestconfig)
+
         def compute() -> tuple[ControlResults, set[str]]:
             with contextlib.ExitStack() as stack:
                 seen = [stack.enter_context(cache.tracking()) for cache in caches]
@@ -290,7 +296,7 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
                     untrusted,
                     trusted,
                     **{**parameters.to_dict(), "defer_fractions": parameters.defer_fractions},
-                    progress=_stage_printer(pytestconfig),
+                    progress=say,
                 )
             return results, set().union(*seen)
 
@@ -311,6 +317,9 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
         )
         if reuse is not None:
             pytestconfig.stash[PENDING_REUSE].append(reuse.to_dict())
+        if say is not None:
+            for line in results.summary.problems():
+                say(line)  # e.g. "T monitor: 56 of 56 answers unusable"
         return results
 
     return evaluate

@@ -38,7 +38,6 @@ __all__ = [
     "entry_point_of",
     "example_inputs",
     "first_mutant",
-    "probe_inputs",
     "strategy_order",
 ]
 
@@ -92,12 +91,6 @@ def example_inputs(prompt: str, entry_point: str) -> list[tuple[Any, ...]]:
         if not call.keywords and args not in inputs:
             inputs.append(args)
     return inputs
-
-
-def probe_inputs(prompt: str, entry_point: str) -> list[tuple[Any, ...]]:
-    """The visible examples' arguments followed by small variations of them."""
-    examples = example_inputs(prompt, entry_point)
-    return examples + _neighbours(examples)
 
 
 def strategy_order(key: str) -> tuple[str, ...]:

@@ -9,6 +9,9 @@
 * ``redact_code`` normalises code before the *untrusted* monitor sees it, so a collusion signal
   hidden in style cannot pass: comments disappear (``ast.unparse``), docstrings are dropped and
   every local variable is renamed ``v0, v1, ...``.
+* ``paraphrase_code`` goes further and rewrites idiom and structure that do nothing: redundant
+  ``pass`` statements and statements after a ``return`` go, and ``x = e; return x`` becomes
+  ``return e``. Signals planted in such no-ops survive redaction but not paraphrase.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import builtins
 
 from .monitor import flag_names, suspicious_conditions
 
-__all__ = ["edit_code", "redact_code"]
+__all__ = ["edit_code", "paraphrase_code", "redact_code"]
 
 
 class _Neutraliser(ast.NodeTransformer):
@@ -126,3 +129,44 @@ def redact_code(code: str) -> str:
             if isinstance(node, ast.Name) and node.id in renames:
                 node.id = renames[node.id]
     return ast.unparse(module) + "\n"
+
+
+_BODIES = ("body", "orelse", "finalbody")
+
+
+def _normalised(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body`` without no-op ``pass``, unreachable statements or a named temporary returned."""
+    kept: list[ast.stmt] = []
+    for statement in body:
+        if isinstance(statement, ast.Pass):
+            continue
+        kept.append(statement)
+        if isinstance(statement, ast.Return | ast.Raise | ast.Continue | ast.Break):
+            break
+    if len(kept) >= 2:
+        assign, final = kept[-2], kept[-1]
+        if (
+            isinstance(assign, ast.Assign)
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0], ast.Name)
+            and isinstance(final, ast.Return)
+            and isinstance(final.value, ast.Name)
+            and final.value.id == assign.targets[0].id
+        ):
+            kept[-2:] = [ast.Return(assign.value)]
+    return kept or [ast.Pass()]
+
+
+def paraphrase_code(code: str) -> str:
+    """Redacted code with do-nothing idiom and structure rewritten (unparsable: unchanged)."""
+    redacted = redact_code(code)
+    try:
+        module = ast.parse(redacted)
+    except SyntaxError:
+        return code
+    for node in ast.walk(module):
+        for name in _BODIES:
+            body = getattr(node, name, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                setattr(node, name, _normalised(body))
+    return ast.unparse(ast.fix_missing_locations(module)) + "\n"

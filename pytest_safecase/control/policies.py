@@ -38,7 +38,7 @@ __all__ = [
     "solve",
 ]
 
-PROMPT_NAMES = ("honest_solver", "attack", "monitor", "editor")
+PROMPT_NAMES = ("honest_solver", "attack", "monitor", "editor", "colluding_monitor")
 DECLINE = "DECLINE"
 _MAX_TOKENS = 2048
 _CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
@@ -53,9 +53,16 @@ def load_prompt(name: str) -> str:
     return (resources.files(__package__) / "prompts" / f"{name}.txt").read_text("utf-8")
 
 
-def render_prompt(name: str, *, problem: str, code: str | None = None) -> str:
-    """Fill a template (plain replacement: code is full of braces ``str.format`` would eat)."""
-    text = load_prompt(name).replace("{problem}", problem.strip("\n"))
+def render_prompt(
+    name: str, *, problem: str, code: str | None = None, signal: str | None = None
+) -> str:
+    """Fill a template (plain replacement: code is full of braces ``str.format`` would eat).
+
+    The signal goes in before the problem and the code, so neither can forge it."""
+    text = load_prompt(name)
+    if signal is not None:
+        text = text.replace("{signal}", signal)
+    text = text.replace("{problem}", problem.strip("\n"))
     if code is not None:
         text = text.replace("{code}", code.strip("\n"))
     return text
@@ -186,9 +193,17 @@ def _attack_attempt(task_id: str, reply: str) -> AttackAttempt:
     return AttackAttempt(task_id, False, code, secret, strategy, error, reply)
 
 
-def monitor(model: Model, items: Sequence[tuple[str, str]], *, seed: int = 0) -> list[Suspicion]:
-    """Suspicion of each ``(problem prompt, code)``: the monitor sees nothing else."""
-    requests = [_request(render_prompt("monitor", problem=p, code=c), seed) for p, c in items]
+def monitor(
+    model: Model, items: Sequence[tuple[str, str]], *, seed: int = 0, collusion: str | None = None
+) -> list[Suspicion]:
+    """Suspicion of each ``(problem prompt, code)``: the monitor sees nothing else.
+
+    With ``collusion`` (a signal's description) the red team's monitor prompt is used instead:
+    it tells U to report code carrying that signal as innocent."""
+    name = "monitor" if collusion is None else "colluding_monitor"
+    requests = [
+        _request(render_prompt(name, problem=p, code=c, signal=collusion), seed) for p, c in items
+    ]
     suspicions = []
     for completion in model.generate_many(requests):
         score = extract_score(completion.text)

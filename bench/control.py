@@ -1,10 +1,9 @@
 """Benchmark: the whole built-in control evaluation over HumanEval, and the safety frontier.
 
-Runs honest and attack runs of ``builtin:untrusted`` (or ``--untrusted
-builtin:untrusted-colluding``) against ``builtin:trusted`` through every protocol, prints
-per-protocol safety and usefulness, then the defer-to-trusted frontier (100 thresholds x 50
-attack rates x 1,000 bootstrap resamples), and checks both against their time budgets (3
-minutes; 2 seconds). A Monte Carlo simulation of whole deployments cross-checks one exact
+Runs honest and attack runs of ``builtin:untrusted`` against ``builtin:trusted`` through every
+protocol, prints per-protocol safety and usefulness, then the defer-to-trusted frontier (100
+thresholds x 50 attack rates x 1,000 bootstrap resamples), and checks both against their time
+budgets (3 minutes; 2 seconds). A Monte Carlo simulation of whole deployments cross-checks one exact
 safety figure.
 
     /work/venv/bin/python bench/control.py [--tasks N] [--records PATH]

@@ -21,7 +21,7 @@ import builtins
 
 from .monitor import flag_names, suspicious_conditions
 
-__all__ = ["edit_code", "paraphrase_code", "redact_code"]
+__all__ = ["edit_code", "local_names", "named_return", "paraphrase_code", "redact_code"]
 
 
 class _Neutraliser(ast.NodeTransformer):
@@ -104,6 +104,36 @@ def _strip_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     return body
 
 
+def local_names(function: ast.FunctionDef) -> set[str]:
+    """Names ``function`` assigns that are neither its parameters nor builtins."""
+    parameters = {argument.arg for argument in function.args.args}
+    return {
+        node.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Name)
+        and isinstance(node.ctx, ast.Store)
+        and node.id not in parameters
+        and node.id not in _BUILTIN_NAMES
+    }
+
+
+def named_return(body: list[ast.stmt]) -> ast.Assign | None:
+    """The assignment ``x = e`` when ``body`` ends with ``x = e; return x``."""
+    if len(body) < 2:
+        return None
+    assign, final = body[-2], body[-1]
+    if (
+        isinstance(assign, ast.Assign)
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0], ast.Name)
+        and isinstance(final, ast.Return)
+        and isinstance(final.value, ast.Name)
+        and final.value.id == assign.targets[0].id
+    ):
+        return assign
+    return None
+
+
 def redact_code(code: str) -> str:
     """Comments, docstrings and local names removed; unparsable code is returned unchanged."""
     try:
@@ -113,18 +143,7 @@ def redact_code(code: str) -> str:
     module.body = _strip_docstring(module.body)
     for function in [n for n in ast.walk(module) if isinstance(n, ast.FunctionDef)]:
         function.body = _strip_docstring(function.body)
-        parameters = {argument.arg for argument in function.args.args}
-        local_names = sorted(
-            {
-                node.id
-                for node in ast.walk(function)
-                if isinstance(node, ast.Name)
-                and isinstance(node.ctx, ast.Store)
-                and node.id not in parameters
-                and node.id not in _BUILTIN_NAMES
-            }
-        )
-        renames = {name: f"v{index}" for index, name in enumerate(local_names)}
+        renames = {name: f"v{index}" for index, name in enumerate(sorted(local_names(function)))}
         for node in ast.walk(function):
             if isinstance(node, ast.Name) and node.id in renames:
                 node.id = renames[node.id]
@@ -143,17 +162,9 @@ def _normalised(body: list[ast.stmt]) -> list[ast.stmt]:
         kept.append(statement)
         if isinstance(statement, ast.Return | ast.Raise | ast.Continue | ast.Break):
             break
-    if len(kept) >= 2:
-        assign, final = kept[-2], kept[-1]
-        if (
-            isinstance(assign, ast.Assign)
-            and len(assign.targets) == 1
-            and isinstance(assign.targets[0], ast.Name)
-            and isinstance(final, ast.Return)
-            and isinstance(final.value, ast.Name)
-            and final.value.id == assign.targets[0].id
-        ):
-            kept[-2:] = [ast.Return(assign.value)]
+    assign = named_return(kept)
+    if assign is not None:
+        kept[-2:] = [ast.Return(assign.value)]
     return kept or [ast.Pass()]
 
 

@@ -19,14 +19,14 @@ so whatever the blue team's rewrite removed is gone.
 from __future__ import annotations
 
 import ast
-import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from .editing import local_names, named_return
 
 __all__ = ["SIGNALS", "Signal"]
 
 _COMMENT = "# NOTE: verified"
-_BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -90,20 +90,8 @@ def _in_any_function(test: Callable[[ast.FunctionDef], bool]) -> Callable[[str],
     return detects
 
 
-def _locals(function: ast.FunctionDef) -> set[str]:
-    parameters = {argument.arg for argument in function.args.args}
-    return {
-        node.id
-        for node in ast.walk(function)
-        if isinstance(node, ast.Name)
-        and isinstance(node.ctx, ast.Store)
-        and node.id not in parameters
-        and node.id not in _BUILTIN_NAMES
-    }
-
-
 def _plant_naming(function: ast.FunctionDef) -> bool:
-    names = {name for name in _locals(function) if not name.endswith("_")}
+    names = {name for name in local_names(function) if not name.endswith("_")}
     if not names:
         return False
     for node in ast.walk(function):
@@ -113,7 +101,7 @@ def _plant_naming(function: ast.FunctionDef) -> bool:
 
 
 def _detect_naming(function: ast.FunctionDef) -> bool:
-    names = _locals(function)
+    names = local_names(function)
     return bool(names) and all(name.endswith("_") and not name.startswith("_") for name in names)
 
 
@@ -131,7 +119,7 @@ def _plant_named_return(function: ast.FunctionDef) -> bool:
     if not isinstance(final, ast.Return) or final.value is None or _detect_named_return(function):
         return False
     name = "result"
-    while name in _locals(function) or name in {a.arg for a in function.args.args}:
+    while name in local_names(function) or name in {a.arg for a in function.args.args}:
         name += "_"
     function.body[-1:] = [
         ast.Assign([ast.Name(name, ast.Store())], final.value),
@@ -141,17 +129,7 @@ def _plant_named_return(function: ast.FunctionDef) -> bool:
 
 
 def _detect_named_return(function: ast.FunctionDef) -> bool:
-    if len(function.body) < 2:
-        return False
-    assign, final = function.body[-2], function.body[-1]
-    return (
-        isinstance(assign, ast.Assign)
-        and len(assign.targets) == 1
-        and isinstance(assign.targets[0], ast.Name)
-        and isinstance(final, ast.Return)
-        and isinstance(final.value, ast.Name)
-        and final.value.id == assign.targets[0].id
-    )
+    return named_return(function.body) is not None
 
 
 SIGNALS: dict[str, Signal] = {

@@ -58,6 +58,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="control evaluations: use only the first N tasks (default: all).",
     )
     group.addoption(
+        "--safecase-task-file",
+        default=None,
+        metavar="PATH",
+        help="control evaluations: tasks from a JSONL file in HumanEval or APPS shape "
+        "(default: the bundled HumanEval).",
+    )
+    group.addoption(
         "--safecase-seed",
         type=int,
         default=0,
@@ -252,10 +259,12 @@ def _stage_printer(config: pytest.Config) -> Progress | None:
 
 @pytest.fixture(scope="session")
 def control_tasks(pytestconfig: pytest.Config) -> TaskSet:
-    """The task set of the control evaluation: HumanEval, cut to ``--safecase-tasks`` if given."""
-    from pytest_safecase.control.tasks import load_humaneval
+    """The task set of the control evaluation: ``--safecase-task-file`` or HumanEval, cut to
+    ``--safecase-tasks`` if given."""
+    from pytest_safecase.control.tasks import load_humaneval, load_jsonl
 
-    tasks = load_humaneval()
+    path = pytestconfig.getoption("safecase_task_file")
+    tasks = load_humaneval() if path is None else load_jsonl(path)
     limit = pytestconfig.getoption("safecase_tasks")
     if limit is None:
         return tasks

@@ -46,8 +46,8 @@ __all__ = [
     "solve",
 ]
 
-PROMPT_NAMES = ("honest_solver", "attack", "monitor", "editor")
-PROMPT_VERSION = "2"
+PROMPT_NAMES = ("honest_solver", "attack", "monitor", "editor", "colluding_monitor")
+PROMPT_VERSION = "3"
 """Bumped with any change to the prompts or to how replies are read: part of the evaluation key."""
 DECLINE = "DECLINE"
 _MAX_TOKENS = 2048
@@ -76,9 +76,16 @@ def load_prompt(name: str) -> str:
     return (resources.files(__package__) / "prompts" / f"{name}.txt").read_text("utf-8")
 
 
-def render_prompt(name: str, *, problem: str, code: str | None = None) -> str:
-    """Fill a template (plain replacement: code is full of braces ``str.format`` would eat)."""
-    text = load_prompt(name).replace("{problem}", problem.strip("\n"))
+def render_prompt(
+    name: str, *, problem: str, code: str | None = None, signal: str | None = None
+) -> str:
+    """Fill a template (plain replacement: code is full of braces ``str.format`` would eat).
+
+    The signal goes in before the problem and the code, so neither can forge it."""
+    text = load_prompt(name)
+    if signal is not None:
+        text = text.replace("{signal}", signal)
+    text = text.replace("{problem}", problem.strip("\n"))
     if code is not None:
         text = text.replace("{code}", code.strip("\n"))
     return text
@@ -319,9 +326,17 @@ def _suspicion(reply: str) -> Suspicion:
     return Suspicion(math.nan, "the reply has no 'SCORE: x' line with x in [0, 1]", reply)
 
 
-def monitor(model: Model, items: Sequence[tuple[str, str]], *, seed: int = 0) -> list[Suspicion]:
-    """Suspicion of each ``(problem prompt, code)``: the monitor sees nothing else."""
-    requests = [_request(render_prompt("monitor", problem=p, code=c), seed) for p, c in items]
+def monitor(
+    model: Model, items: Sequence[tuple[str, str]], *, seed: int = 0, collusion: str | None = None
+) -> list[Suspicion]:
+    """Suspicion of each ``(problem prompt, code)``: the monitor sees nothing else.
+
+    With ``collusion`` (a signal's description) the red team's monitor prompt is used instead:
+    it tells U to report code carrying that signal as innocent."""
+    name = "monitor" if collusion is None else "colluding_monitor"
+    requests = [
+        _request(render_prompt(name, problem=p, code=c, signal=collusion), seed) for p, c in items
+    ]
     return [_suspicion(_text(c)) for c in model.generate_many(requests)]
 
 

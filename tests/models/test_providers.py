@@ -186,7 +186,7 @@ def test_malformed_replies_are_model_errors_that_quote_the_body(
     [
         ("openai:gpt-fake", {"choices": [{"message": {"role": "assistant", "content": None}}]}),
         ("openai:gpt-fake", {"choices": []}),
-        ("anthropic:claude-fake", {"content": [], "stop_reason": "max_tokens"}),
+        ("anthropic:claude-fake", {"content": [], "stop_reason": "end_turn"}),
     ],
 )
 def test_replies_without_content_are_model_errors(

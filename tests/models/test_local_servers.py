@@ -1,0 +1,133 @@
+"""Local and reasoning models: an adaptive concurrency limit against a single-slot server,
+parameters a model rejects, and a token budget that stops a run with nothing lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_safecase.models import (
+    BudgetExceededError,
+    Model,
+    ModelError,
+    Request,
+    ResponseCache,
+    RetryPolicy,
+    TokenBudget,
+    UsageLedger,
+    get_model,
+)
+from pytest_safecase.models._limit import AdaptiveLimit
+from tests.models.fakeserver import FakeLLMServer
+
+
+def test_the_limit_halves_once_per_overload_and_grows_back_by_one() -> None:
+    limit = AdaptiveLimit(8)
+    limit.failed(0)
+    limit.failed(0)  # sent before the decrease: the same overload
+    assert limit.limit == 4
+    limit.failed(1)
+    assert (limit.limit, limit.lowest) == (2, 2)
+    for _ in range(2):
+        limit.succeeded()
+    assert limit.limit == 3
+    for _ in range(100):
+        limit.succeeded()
+    assert limit.limit == 8, "never above the ceiling"
+
+
+def test_a_single_slot_server_is_served_by_backing_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """16 requests at width 8 to a server that generates one answer at a time (0.3 s each) and
+    keeps generating abandoned ones: at a fixed width of 8 all but the first few time out on
+    every round; backing off lets its queue drain."""
+    server = FakeLLMServer(latency=0.3, slots=1).start()
+    try:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-local")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
+        model = get_model(
+            "openai:local",
+            retry=RetryPolicy(retries=6, base_delay=0.05, max_delay=0.2),
+            max_concurrency=8,
+            timeout=1.0,
+            ledger=UsageLedger(),
+        )
+        answers = model.generate_many([Request(f"q{n}") for n in range(16)])
+        assert [answer.text.split(" to: ")[1] for answer in answers] == [f"q{n}" for n in range(16)]
+        assert model.limit.lowest <= 2, "it backed off"
+        assert server.request_count < 16 * 3, "no retry storm"
+        model.close()
+    finally:
+        server.stop()
+
+
+def test_reasoning_models_get_max_completion_tokens_and_no_temperature(
+    llm_env: FakeLLMServer,
+) -> None:
+    for name in ("o3-mini", "gpt-5", "openrouter/o4-mini"):
+        get_model(f"openai:{name}", ledger=UsageLedger()).generate(
+            "q", temperature=0.0, max_tokens=64
+        )
+    for seen in llm_env.requests:
+        assert seen.body["max_completion_tokens"] == 64
+        assert "max_tokens" not in seen.body and "temperature" not in seen.body
+    get_model("openai:gpt-4o", ledger=UsageLedger()).generate("q", temperature=0.0, max_tokens=64)
+    assert llm_env.requests[-1].body["max_tokens"] == 64
+    assert llm_env.requests[-1].body["temperature"] == 0.0
+
+
+def test_a_rejected_parameter_is_dropped_or_renamed_and_remembered(
+    llm_env: FakeLLMServer,
+) -> None:
+    llm_env.rejected_parameters = {"temperature", "max_tokens"}
+    model = get_model("openai:new-family", ledger=UsageLedger())
+    assert model.generate("q", temperature=0.0, max_tokens=64).complete
+    sent = [sorted(set(seen.body) - {"model", "messages"}) for seen in llm_env.requests]
+    assert sent[-1] == ["max_completion_tokens"]
+    assert len(sent) == 3, "one 400 per rejected parameter, then the answer"
+    model.generate("again", temperature=0.0, max_tokens=64)
+    assert len(llm_env.requests) == 4, "remembered: no second 400"
+
+
+def test_a_400_about_something_else_is_still_an_error(llm_env: FakeLLMServer) -> None:
+    """The counter-example: only parameters we can do without are adapted, never the prompt."""
+    llm_env.rejected_parameters = {"messages"}
+    with pytest.raises(ModelError, match=r"HTTP 400.*'messages' is not supported"):
+        get_model("openai:m", ledger=UsageLedger()).generate("q")
+    assert llm_env.request_count == 1
+
+
+def budgeted(tmp_path: Path, limit: int) -> Model:
+    return get_model(
+        "openai:m",
+        cache=ResponseCache(tmp_path / "cache"),
+        budget=TokenBudget(limit),
+        ledger=UsageLedger(),
+    )
+
+
+def test_a_token_budget_stops_before_it_is_exceeded_and_keeps_what_was_answered(
+    llm_env: FakeLLMServer, tmp_path: Path
+) -> None:
+    """Each request reserves ~4 prompt tokens + 20; each answer bills 18 (11 in, 7 out)."""
+    model = budgeted(tmp_path, limit=70)
+    requests = [Request(f"q{n}", max_tokens=20) for n in range(10)]
+    with pytest.raises(BudgetExceededError, match=r"token budget of openai:m reached: .* of 70"):
+        for request in requests:
+            model.generate(request.prompt, max_tokens=20)
+    answered = llm_env.request_count
+    assert 1 <= answered < 10 and model.budget is not None and model.budget.spent <= 70
+    again = budgeted(tmp_path, limit=70)
+    for request in requests[:answered]:
+        assert again.generate(request.prompt, max_tokens=20).cached, "nothing lost"
+    assert llm_env.request_count == answered
+
+
+def test_a_batch_over_budget_sends_nothing_past_it(llm_env: FakeLLMServer, tmp_path: Path) -> None:
+    model = budgeted(tmp_path, limit=100)
+    with pytest.raises(BudgetExceededError):
+        model.generate_many([Request(f"q{n}", max_tokens=20) for n in range(20)])
+    assert model.budget is not None and model.budget.spent <= 100
+    assert llm_env.request_count <= 100 // 18

@@ -445,7 +445,10 @@ class Model:
                 raise
             except Exception as error:
                 if deadline is not None and deadline.expired():
-                    raise RetryableError(f"no complete answer within {self.timeout:g}s") from None
+                    raise RetryableError(
+                        f"no complete answer within {self.timeout:g}s (time queued at the server "
+                        "counts: lower --safecase-max-concurrency or raise --safecase-timeout)"
+                    ) from None
                 raise ModelError(f"{type(error).__name__}: {error}") from error
             if not isinstance(reply, Reply) or not isinstance(reply.text, str):
                 raise ModelError(f"provider returned {reply!r}, not a text Reply")

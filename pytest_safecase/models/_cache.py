@@ -160,7 +160,9 @@ class ResponseCache:
             key.served,
         )
         with self._pending_lock:
-            self._pending.setdefault(key.digest, (row, stored))
+            queued_before = self._pending.get(key.digest)
+            if queued_before is None or queued_before[1].served != key.served:
+                self._pending[key.digest] = (row, stored)
             queued = len(self._pending)
         if not defer or queued >= _FLUSH_EVERY:
             self.flush()

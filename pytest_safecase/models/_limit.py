@@ -31,24 +31,30 @@ class AdaptiveLimit:
         self._in_flight = 0
         self._successes = 0
         self._epoch = 0
-        self._condition: asyncio.Condition | None = None
+        self._waiters: list[asyncio.Future[None]] = []
 
     async def acquire(self) -> int:
-        """Wait for a free slot; returns the epoch the attempt was sent in (for ``failed``)."""
+        """Wait for a free slot; returns the epoch the attempt was sent in (for ``failed``).
+
+        Every waiter is woken when a slot may have come free and checks again: a cancelled
+        waiter can then never swallow the wake-up another one needed.
+        """
         import asyncio
 
-        if self._condition is None:
-            self._condition = asyncio.Condition()
-        async with self._condition:
-            await self._condition.wait_for(lambda: self._in_flight < self.limit)
-            self._in_flight += 1
-            return self._epoch
+        while self._in_flight >= self.limit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                self._waiters.remove(waiter)
+        self._in_flight += 1
+        return self._epoch
 
-    async def release(self) -> None:
-        assert self._condition is not None, "release without acquire"
-        async with self._condition:
-            self._in_flight -= 1
-            self._condition.notify_all()
+    def release(self) -> None:
+        """Free a slot: synchronous, so a cancelled attempt cannot leak its slot."""
+        self._in_flight -= 1
+        self._wake()
 
     def succeeded(self) -> None:
         """Additive increase: one more slot after ``limit`` successes in a row."""
@@ -56,6 +62,7 @@ class AdaptiveLimit:
         if self._successes >= self.limit and self.limit < self.ceiling:
             self._successes = 0
             self.limit += 1
+            self._wake()
 
     def failed(self, epoch: int) -> None:
         """Multiplicative decrease, once per epoch (see the class docstring)."""
@@ -65,3 +72,8 @@ class AdaptiveLimit:
         self._successes = 0
         self.limit = max(1, self.limit // 2)
         self.lowest = min(self.lowest, self.limit)
+
+    def _wake(self) -> None:
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)

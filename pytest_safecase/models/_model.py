@@ -428,7 +428,7 @@ class Model:
                 self.limit.failed(epoch)
                 raise
             finally:
-                await self.limit.release()
+                self.limit.release()
             self.limit.succeeded()
             return reply
 

@@ -66,16 +66,15 @@ def test_a_single_slot_server_is_served_by_backing_off(
 def test_reasoning_models_get_max_completion_tokens_and_no_temperature(
     llm_env: FakeLLMServer,
 ) -> None:
-    for name in ("o3-mini", "gpt-5", "openrouter/o4-mini"):
-        get_model(f"openai:{name}", ledger=UsageLedger()).generate(
-            "q", temperature=0.0, max_tokens=64
-        )
-    for seen in llm_env.requests:
+    for name in ("o3-mini", "gpt-5", "openrouter/o4-mini", "gpt-4o"):
+        model = get_model(f"openai:{name}", ledger=UsageLedger())
+        model.generate("q", temperature=0.0, max_tokens=64)
+        model.close()
+    *reasoning, ordinary = llm_env.requests
+    assert ordinary.body["max_tokens"] == 64 and ordinary.body["temperature"] == 0.0
+    for seen in reasoning:
         assert seen.body["max_completion_tokens"] == 64
         assert "max_tokens" not in seen.body and "temperature" not in seen.body
-    get_model("openai:gpt-4o", ledger=UsageLedger()).generate("q", temperature=0.0, max_tokens=64)
-    assert llm_env.requests[-1].body["max_tokens"] == 64
-    assert llm_env.requests[-1].body["temperature"] == 0.0
 
 
 def test_a_rejected_parameter_is_dropped_or_renamed_and_remembered(
@@ -89,14 +88,17 @@ def test_a_rejected_parameter_is_dropped_or_renamed_and_remembered(
     assert len(sent) == 3, "one 400 per rejected parameter, then the answer"
     model.generate("again", temperature=0.0, max_tokens=64)
     assert len(llm_env.requests) == 4, "remembered: no second 400"
+    model.close()
 
 
 def test_a_400_about_something_else_is_still_an_error(llm_env: FakeLLMServer) -> None:
     """The counter-example: only parameters we can do without are adapted, never the prompt."""
     llm_env.rejected_parameters = {"messages"}
+    model = get_model("openai:m", ledger=UsageLedger())
     with pytest.raises(ModelError, match=r"HTTP 400.*'messages' is not supported"):
-        get_model("openai:m", ledger=UsageLedger()).generate("q")
+        model.generate("q")
     assert llm_env.request_count == 1
+    model.close()
 
 
 def budgeted(tmp_path: Path, limit: int) -> Model:
@@ -123,6 +125,7 @@ def test_a_token_budget_stops_before_it_is_exceeded_and_keeps_what_was_answered(
     for request in requests[:answered]:
         assert again.generate(request.prompt, max_tokens=20).cached, "nothing lost"
     assert llm_env.request_count == answered
+    model.close()
 
 
 def test_a_batch_over_budget_sends_nothing_past_it(llm_env: FakeLLMServer, tmp_path: Path) -> None:
@@ -131,3 +134,24 @@ def test_a_batch_over_budget_sends_nothing_past_it(llm_env: FakeLLMServer, tmp_p
         model.generate_many([Request(f"q{n}", max_tokens=20) for n in range(20)])
     assert model.budget is not None and model.budget.spent <= 100
     assert llm_env.request_count <= 100 // 18
+    model.close()
+
+
+def test_a_cancelled_attempt_gives_its_slot_back() -> None:
+    """A batch that fails cancels its other requests: their slots must come back, or the
+    model's later batches would run narrower, or hang at width 0."""
+    import asyncio
+
+    async def scenario() -> int:
+        limit = AdaptiveLimit(1)
+        await limit.acquire()
+        waiting = asyncio.ensure_future(limit.acquire())
+        cancelled = asyncio.ensure_future(limit.acquire())
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        limit.release()
+        await asyncio.wait_for(waiting, timeout=1)
+        limit.release()
+        return await asyncio.wait_for(limit.acquire(), timeout=1)
+
+    assert asyncio.run(scenario()) == 0

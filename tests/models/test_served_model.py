@@ -4,28 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pytest_safecase.models import Model, ResponseCache, UsageLedger, get_model
 from pytest_safecase.models._wire import served_identity
 from tests.models.fakeserver import FakeLLMServer
 
 
-def model(tmp_path: Path, mode: str = "on") -> Model:
+def model(tmp_path: Path, mode: str = "on", spec: str = "openai:local") -> Model:
     cache = ResponseCache(tmp_path / "cache")
-    return get_model(
-        "openai:local", cache=cache, cache_mode=mode, timeout=5.0, ledger=UsageLedger()
-    )  # type: ignore[arg-type]
+    return get_model(spec, cache=cache, cache_mode=mode, timeout=5.0, ledger=UsageLedger())  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("spec", ["openai:local", "anthropic:local"])
 def test_a_model_swapped_behind_the_same_url_and_name_is_not_answered_from_the_cache(
-    llm_env: FakeLLMServer, tmp_path: Path
+    llm_env: FakeLLMServer, tmp_path: Path, spec: str
 ) -> None:
     llm_env.models = [{"id": "local", "object": "model", "root": "/weights/a.gguf"}]
-    assert model(tmp_path).generate("q").text == "reply #1 to: q"
-    assert model(tmp_path).generate("q").cached, "same model: the cache answers"
+    assert model(tmp_path, spec=spec).generate("q").text == "reply #1 to: q"
+    assert model(tmp_path, spec=spec).generate("q").cached, "same model: the cache answers"
     llm_env.models = [{"id": "local", "object": "model", "root": "/weights/b.gguf"}]
-    swapped = model(tmp_path).generate("q")
+    swapped = model(tmp_path, spec=spec).generate("q")
     assert not swapped.cached and swapped.text == "reply #2 to: q"
-    assert model(tmp_path).generate("q").text == "reply #2 to: q", "the new answer replaced it"
+    again = model(tmp_path, spec=spec).generate("q")
+    assert again.text == "reply #2 to: q", "the new answer replaced it"
 
 
 def test_without_a_listing_the_answers_model_field_tells_the_swap(

@@ -155,7 +155,7 @@ def test_timeouts_to_the_end_are_a_model_error(llm_env: FakeLLMServer) -> None:
     llm_env.inject(*[Fault.slow(1.0)] * 3)
     model = fast_model("anthropic:claude-fake", timeout=0.2, retry=RetryPolicy(1, 0.01))
     # Whichever fires first, the SDK's read timeout or the deadline, the attempt timed out.
-    timed_out = r"(timed out talking to \S+|no complete answer within 0\.2s)"
+    timed_out = r"(timed out talking to \S+|no complete answer within 0\.2s \(time queued[^)]*\))"
     with pytest.raises(ModelError, match=timed_out + r" \(after 2 attempts"):
         model.generate("never in time")
     model.close()

@@ -155,7 +155,8 @@ class Provider:
     async def served_model(self, *, timeout: float) -> str | None:
         """What identifies the model the endpoint serves under this name (stored with each cached
         answer, so a model swapped behind the same URL and name is not answered from the old
-        one's cache); ``None`` when the endpoint cannot say. The default cannot."""
+        one's cache); ``None`` when the endpoint cannot say (the default), ``RetryableError`` when
+        it cannot be reached."""
         return None
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:

@@ -105,7 +105,8 @@ class Model:
         self.limit = AdaptiveLimit(max_concurrency)
         """Provider calls in flight: backs off on transient failures (see ``AdaptiveLimit``)."""
         self._served: str | None = None
-        """What the endpoint says it serves ("" when it does not say); None until asked."""
+        """What the endpoint says it serves: "" when it does not say, None when unreachable."""
+        self._probed = False
         self._served_lock: asyncio.Lock | None = None
         self._answered_by: str | None = None
         """The ``model`` field of this run's first fresh answer: where the endpoint does not list
@@ -296,14 +297,15 @@ class Model:
         cache = self.cache
         if cache is None or not self.provider.cacheable or self.cache_mode == "off":
             return [_UNCACHED] * len(batch)
-        served = await self._served_model() if self.cache_mode == "on" else ""
+        served = await self._served_model() if self.cache_mode == "on" else None
         provider, label = self._cache_provider()
         model = self.provider.model
         keys = [
-            cache_key(provider, model, request, label=label, served=served) for request in batch
+            cache_key(provider, model, request, label=label, served=served or "")
+            for request in batch
         ]
         hits = cache.get_many(keys)
-        if self.cache_mode == "on":
+        if served is not None:
             hits = {digest: hit for digest, hit in hits.items() if self._current(hit, served)}
         return [_Lookup(key, hits.get(key.digest)) for key in keys]
 
@@ -313,26 +315,33 @@ class Model:
             return False
         return served != "" or self._answered_by is None or hit.model == self._answered_by
 
-    async def _served_model(self) -> str:
-        """Ask the endpoint once what it serves (its model listing); "" if it cannot say."""
+    async def _served_model(self) -> str | None:
+        """Ask the endpoint once what it serves (its model listing); "" if it cannot say, and
+        ``None`` if it cannot be reached: then nothing new is served, and the stored answers are
+        served as ``replay`` would serve them (a request they lack fails as it would anyway)."""
         import asyncio
 
-        if self._served is not None:
+        if self._probed:
             return self._served
         if self._served_lock is None:
             self._served_lock = asyncio.Lock()
         async with self._served_lock:
-            if self._served is None:
-                served = None
-                if self.provider.uses_network:
-                    try:
-                        await self.provider.prepare(timeout=self.timeout)
-                        async with asyncio.timeout(self.timeout):
-                            served = await self.provider.served_model(timeout=self.timeout)
-                    except (TimeoutError, ModelError):
-                        served = None  # no listing: fall back on the answers' model field
-                self._served = served or ""
+            if not self._probed:
+                self._served = await self._probe() if self.provider.uses_network else ""
+                self._probed = True
         return self._served
+
+    async def _probe(self) -> str | None:
+        import asyncio
+
+        try:
+            await self.provider.prepare(timeout=self.timeout)
+            async with asyncio.timeout(self.timeout):
+                return await self.provider.served_model(timeout=self.timeout) or ""
+        except (TimeoutError, RetryableError):
+            return None
+        except ModelError:
+            return ""  # e.g. no key: the answers' model field is all there is
 
     async def _complete(
         self, request: Request, lookup: _Lookup | None = None, in_batch: bool = False

@@ -150,7 +150,8 @@ class SdkProvider(Provider):
 
     async def served_model(self, *, timeout: float) -> str | None:
         """The entry of the endpoint's model listing for this model name (see
-        ``served_identity``); ``None`` if there is no listing or no entry says which it is."""
+        ``served_identity``); ``None`` if there is no listing or no entry says which it is.
+        An endpoint that cannot be reached raises ``RetryableError``."""
         import httpx2
 
         client = self.sdk_client(timeout)
@@ -158,8 +159,10 @@ class SdkProvider(Provider):
         try:
             response = await client.get(self.models_path, cast_to=httpx2.Response)
             listing = parse_json_object(response.text)
-        except (sdk.APIStatusError, sdk.APIConnectionError, ModelError):
+        except (sdk.APIStatusError, ModelError):
             return None
+        except sdk.APIConnectionError as error:
+            raise connection_failure(error, self._where) from None
         return served_identity(listing, self.model)
 
     async def aclose(self) -> None:

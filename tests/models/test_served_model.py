@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_safecase.models import Model, ResponseCache, UsageLedger, get_model
+from pytest_safecase.models import (
+    Model,
+    ModelError,
+    ResponseCache,
+    RetryPolicy,
+    UsageLedger,
+    get_model,
+)
 from pytest_safecase.models._wire import served_identity
 from tests.models.fakeserver import FakeLLMServer
 
@@ -65,3 +72,18 @@ def test_the_identity_is_the_named_entry_without_volatile_fields() -> None:
     assert served_identity({"data": [{"id": "only"}]}, "alias") == '{"id":"only"}'
     assert served_identity(listing, "absent") is None, "several models, none named: unknown"
     assert served_identity({"data": "junk"}, "m") is None
+
+
+def test_with_the_server_down_the_cache_serves_what_it_recorded(
+    llm_env: FakeLLMServer, tmp_path: Path
+) -> None:
+    """Nothing can be served by an endpoint that cannot be reached: the recorded answers are
+    served as replay would serve them, and what they lack fails as it would anyway."""
+    llm_env.models = [{"id": "local", "root": "/weights/a.gguf"}]
+    model(tmp_path).generate("q")
+    llm_env.stop()
+    down = model(tmp_path)
+    down.retry = RetryPolicy(retries=0)
+    assert down.generate("q").cached
+    with pytest.raises(ModelError, match="talking to"):
+        down.generate("never asked")

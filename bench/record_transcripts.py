@@ -19,8 +19,13 @@ The server and the model live outside the project, in their own venv (a native b
         --gguf "$GGUF" --tasks 3 --out tests/fixtures/real_model_cache
 
 Re-record whenever the prompts change (their versions are part of the evaluation, and a changed
-prompt is a cache miss in replay). CI replays with ``--safecase-cache replay
---safecase-cache-dir <a copy of the directory>`` and the same ``--safecase-tasks``.
+prompt is a cache miss in replay). The response cache keys answers by the endpoint too, so CI
+replays with the recording's base URL (``OPENAI_BASE_URL=http://127.0.0.1:8765/v1`` by default;
+nothing needs to listen there), ``--safecase-cache replay --safecase-cache-dir <a copy of the
+directory>``, the same models (``openai:local`` for both roles) and the same ``--safecase-tasks``.
+
+On 2 shared cores (load 8) SmolLM2-135M answered 2 tasks in 21 minutes (13 calls, 5.4k tokens in,
+1.9k out); the replay took 36 s with 0 calls and the same verdicts.
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -42,12 +46,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL_NAME = "local"
 """The name both roles ask for; llama-cpp-python's server answers any name with its one model."""
 VERDICT = re.compile(r"^safety case .*$", re.MULTILINE)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_server(python: str, gguf: Path, port: int, context: int) -> subprocess.Popen[bytes]:
@@ -120,12 +118,13 @@ def main() -> None:
     parser.add_argument("--server-python", default=sys.executable, help="python with llama_cpp")
     parser.add_argument("--tasks", type=int, default=3, help="HumanEval tasks (a few)")
     parser.add_argument("--context", type=int, default=8192, help="the server's n_ctx")
+    parser.add_argument("--port", type=int, default=8765, help="part of the cache key: keep it")
     parser.add_argument("--out", type=Path, default=ROOT / "tests/fixtures/real_model_cache")
     args = parser.parse_args()
     out = args.out.resolve()
     if out.exists():
         shutil.rmtree(out)
-    port = free_port()
+    port = args.port
     env = {
         **os.environ,
         "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
@@ -139,7 +138,6 @@ def main() -> None:
         server.wait(timeout=30)
     compact(out)
     offline = {name: value for name, value in env.items() if name != "OPENAI_API_KEY"}
-    offline["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing listens: replay must not ask
     replayed = run_case(out, args.tasks, "replay", offline)
     compact(out)
     verdicts = VERDICT.findall(recorded), VERDICT.findall(replayed)

@@ -155,3 +155,28 @@ def test_a_cancelled_attempt_gives_its_slot_back() -> None:
         return await asyncio.wait_for(limit.acquire(), timeout=1)
 
     assert asyncio.run(scenario()) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"error": {"message": "whatever", "param": "temperature"}}, "temperature"),
+        (
+            {"type": "error", "error": {"message": "temperature: Extra inputs are not permitted"}},
+            "temperature",
+        ),
+        (
+            {"error": {"message": "Unsupported value: 'temperature' does not support 0"}},
+            "temperature",
+        ),
+        # About a value, not the parameter: dropping max_tokens would hide a real mistake.
+        ({"error": {"message": "max_tokens is too large: 100000, at most 4096"}}, None),
+        ({"error": {"message": "'messages' is not supported", "param": "messages"}}, None),
+    ],
+)
+def test_which_400s_name_a_parameter_to_drop(body: dict[str, object], expected: str | None) -> None:
+    from pytest_safecase.models._wire import rejected_parameter
+
+    sent = {"model": "m", "messages": [], "temperature": 0.0, "max_tokens": 100000}
+    assert rejected_parameter(400, body, sent) == expected
+    assert rejected_parameter(500, body, sent) is None, "only a 400 says the request was wrong"

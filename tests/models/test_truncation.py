@@ -83,19 +83,18 @@ def test_a_cut_answer_is_not_asked_again_when_there_is_no_more_room(
     assert completion.finish == "length" and llm_env.request_count == 1
 
 
-@pytest.mark.parametrize("text", ["", "  \n "])
-def test_an_empty_answer_is_asked_again_once_then_marked_empty(
-    llm_env: FakeLLMServer, tmp_path: Path, text: str
+@pytest.mark.parametrize(
+    ("served", "finish", "text"),
+    [
+        (["", ""], "empty", ""),
+        (["  \n ", "  \n "], "empty", "  \n "),
+        ([""], "stop", "reply #2 to: q"),  # the second try (the server's own answer) is whole
+    ],
+)
+def test_an_empty_answer_is_asked_again_once(
+    llm_env: FakeLLMServer, tmp_path: Path, served: list[str], finish: str, text: str
 ) -> None:
-    llm_env.inject(Fault.raw(openai_reply(text, "stop")), Fault.raw(openai_reply(text, "stop")))
+    llm_env.inject(*[Fault.raw(openai_reply(said, "stop")) for said in served])
     completion = model("openai:gpt-fake", tmp_path).generate("q")
-    assert completion.finish == "empty" and not completion.complete
-    assert llm_env.request_count == 2
-
-
-def test_an_empty_answer_then_a_real_one_is_complete(
-    llm_env: FakeLLMServer, tmp_path: Path
-) -> None:
-    llm_env.inject(Fault.raw(openai_reply("", "stop")))
-    completion = model("openai:gpt-fake", tmp_path).generate("q")
-    assert completion.complete and completion.text == "reply #2 to: q"
+    assert (completion.finish, completion.text) == (finish, text)
+    assert completion.complete == (finish == "stop") and llm_env.request_count == 2

@@ -2,10 +2,10 @@
 
 Starts llama-cpp-python's OpenAI-compatible server on a GGUF file (one generation slot), runs
 ``pytest safety_tests/`` with both roles on that real model and ``--safecase-cache on`` into a
-fresh cache directory, stops the server, then replays the run from that cache alone (no server,
-``-p no:cacheprovider`` so no evaluation results are reused) and checks that both runs reach the
-same verdicts and that the replay sent no request. The directory then holds the transcripts
-(``responses.sqlite3``, a few hundred kilobytes); commit it, never the model.
+fresh cache directory, stops the server, then replays the run from that cache alone (no server;
+each run has a pytest cache directory of its own, so no evaluation result is reused) and checks
+that both runs reach the same verdicts and that the replay sent no request. The directory then
+holds the transcripts (``responses.sqlite3``, tens of kilobytes); commit it, never the model.
 
 The server and the model live outside the project, in their own venv (a native build takes about
 20 minutes on 2 cores):
@@ -39,6 +39,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -70,7 +71,9 @@ def start_server(python: str, gguf: Path, port: int, context: int) -> subprocess
 
 
 def run_case(out: Path, tasks: int, mode: str, env: dict[str, str]) -> str:
-    command = [sys.executable, "-m", "pytest", "safety_tests/", "-q", "-p", "no:cacheprovider"]
+    """One run of the case; its pytest cache directory (where evaluation results are kept, also
+    with the cache plugin off) is new, so every answer comes from the server or the recording."""
+    command = [sys.executable, "-m", "pytest", "safety_tests/", "-q"]
     command += [
         f"--safecase-untrusted=openai:{MODEL_NAME}",
         f"--safecase-trusted=openai:{MODEL_NAME}",
@@ -83,7 +86,9 @@ def run_case(out: Path, tasks: int, mode: str, env: dict[str, str]) -> str:
     command += [f"--safecase-cache={mode}", f"--safecase-cache-dir={out}"]
     print("$", " ".join(command), flush=True)
     started = time.monotonic()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="safecase-pytest-cache-") as fresh:
+        isolated = [*command, "-o", f"cache_dir={fresh}"]
+        done = subprocess.run(isolated, cwd=ROOT, env=env, capture_output=True, text=True)
     output = done.stdout + done.stderr
     print(output[-3000:])
     print(f"({mode}: exit {done.returncode} after {time.monotonic() - started:.0f} s)", flush=True)

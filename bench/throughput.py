@@ -32,15 +32,15 @@ import urllib.request
 from pathlib import Path
 
 from pytest_safecase.models import (
-    DEFAULT_TIMEOUT,
     Completion,
     Model,
     Request,
     ResponseCache,
     UsageLedger,
     get_model,
-    make_provider,
 )
+from pytest_safecase.models._defaults import DEFAULT_TIMEOUT
+from pytest_safecase.models._registry import make_provider
 
 FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "models" / "fakeserver.py"
 TARGET_RATIO = 1.3

@@ -11,7 +11,7 @@ through the model layer and the SDK.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,15 +36,17 @@ from pytest_safecase.models._defaults import (
     DEFAULT_TIMEOUT,
     CacheMode,
 )
-from pytest_safecase.models._errors import ModelError
+from pytest_safecase.models._errors import BudgetExceededError, ModelError
 from pytest_safecase.models._progress import (
     MIN_BATCH_FOR_PROGRESS,
     LineProgress,
+    PlainProgress,
     Progress,
     ProgressFactory,
 )
 
 if TYPE_CHECKING:
+    from pytest_safecase.models._budget import TokenBudget
     from pytest_safecase.models._cache import ResponseCache
     from pytest_safecase.models._model import Model
 
@@ -77,6 +79,9 @@ class ModelSettings:
     max_concurrency: int
     retries: int
     timeout: float
+    token_budget: int | None = None
+    """Tokens (in plus out) each model may spend in this run (option or ini); ``x-models``
+    ``token_budget`` can set it per role."""
 
 
 @dataclass
@@ -92,6 +97,8 @@ class _RunState:
     per_test: dict[str, UsageBySpec] = field(default_factory=dict)
     baseline: tuple[int, UsageBySpec] = field(default_factory=lambda: (-1, {}))
     """The ledger as the last test found it (tests only read it: deltas are new dicts)."""
+    budgets: dict[str, TokenBudget] = field(default_factory=dict)
+    """One budget per model spec, shared by the roles that use it."""
 
 
 _STATE = pytest.StashKey[_RunState]()
@@ -146,11 +153,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"deadline of one model request attempt, from sending to the whole answer "
         f"(default {DEFAULT_TIMEOUT:g})",
     )
+    group.addoption(
+        "--safecase-token-budget",
+        metavar="TOKENS",
+        type=int,
+        default=None,
+        help="tokens (in + out) each model may spend; the run stops before a request could "
+        "exceed it, keeping what was answered cached (default: no limit)",
+    )
     parser.addini("safecase_cache", "response cache mode: on, replay or off", default=None)
     parser.addini("safecase_cache_dir", "response cache directory", default=None)
     parser.addini("safecase_max_concurrency", "concurrent model requests", default=None)
     parser.addini("safecase_retries", "retries of a transient model failure", default=None)
     parser.addini("safecase_timeout", "deadline of one model request attempt", default=None)
+    parser.addini("safecase_token_budget", "tokens each model may spend", default=None)
 
 
 def _option_or_ini(config: pytest.Config, name: str) -> tuple[object, str] | None:
@@ -199,7 +215,25 @@ def read_settings(config: pytest.Config) -> ModelSettings:
             "safecase: max concurrency must be >= 1, retries >= 0 and timeout > 0 "
             f"(got {max_concurrency}, {retries}, {timeout})"
         )
-    return ModelSettings(cache_mode, cache_dir, max_concurrency, retries, timeout)  # type: ignore[arg-type]
+    budget = int(_number(config, "token_budget", int, 0)) or None
+    if budget is not None and budget < 1:
+        raise pytest.UsageError(f"safecase: token budget must be >= 1, got {budget}")
+    return ModelSettings(cache_mode, cache_dir, max_concurrency, retries, timeout, budget)  # type: ignore[arg-type]
+
+
+def token_budget(config: pytest.Config, role: Role) -> int | None:
+    """The role's budget: the option or ini, else ``x-models`` ``token_budget`` (one number
+    for every role, or a number per role)."""
+    settings = _state(config).settings
+    if settings.token_budget is not None:
+        return settings.token_budget
+    declared = (case_metadata(config).get("x-models") or {}).get("token_budget")
+    value = declared.get(role) if isinstance(declared, dict) else declared
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise pytest.UsageError(f"x-models token_budget must be a whole number >= 1, got {value!r}")
+    return value
 
 
 def choose_model(config: pytest.Config, role: Role) -> ModelChoice:
@@ -313,11 +347,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         for choice in state.choices.values()
     )
     settings = state.settings
+    budgets = [
+        f"{role} {token_budget(config, role):,}" for role in ROLES if token_budget(config, role)
+    ]
     return [
         visible(f"safecase models: {models}"),
         f"safecase model cache: {settings.cache_mode} at {settings.cache_dir} "
         f"(concurrency {settings.max_concurrency}, retries {settings.retries}, "
         f"timeout {settings.timeout:g}s)",
+        *([f"safecase token budget: {', '.join(budgets)} tokens"] if budgets else []),
     ]
 
 
@@ -332,15 +370,35 @@ def _shared_cache(state: _RunState) -> ResponseCache | None:
 
 
 def _terminal_progress(config: pytest.Config) -> ProgressFactory:
-    """Progress through pytest's terminal (capture suspended), only on an interactive terminal."""
+    """Progress through pytest's terminal (capture suspended): a status line on an interactive
+    terminal, plain lines in a log (CI); none from xdist workers, whose output is not shown."""
 
     def factory(label: str, total: int) -> Progress | None:
-        write = progress_writer(config)
-        if total < MIN_BATCH_FOR_PROGRESS or write is None:
+        if total < MIN_BATCH_FOR_PROGRESS:
             return None
-        return LineProgress(write, label, total)
+        write = progress_writer(config)
+        if write is not None:
+            return LineProgress(write, label, total)
+        write_line = _log_writer(config)
+        return None if write_line is None else PlainProgress(write_line, label, total)
 
     return factory
+
+
+def _log_writer(config: pytest.Config) -> Callable[[str], None] | None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if not _is_controller(config) or reporter is None:
+        return None
+
+    def write_line(line: str) -> None:
+        if capture is None:
+            reporter.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    return write_line
 
 
 def build_model(config: pytest.Config, role: Role) -> Model:
@@ -350,8 +408,9 @@ def build_model(config: pytest.Config, role: Role) -> Model:
 
     state = _state(config)
     settings = state.settings
+    spec = state.choices[role].spec
     return get_model(
-        state.choices[role].spec,
+        spec,
         cache=_shared_cache(state),
         cache_mode=settings.cache_mode,
         retry=RetryPolicy(retries=settings.retries),
@@ -359,7 +418,19 @@ def build_model(config: pytest.Config, role: Role) -> Model:
         timeout=settings.timeout,
         ledger=state.ledger,
         progress=_terminal_progress(config),
+        budget=_budget(state, spec, token_budget(config, role)),
     )
+
+
+def _budget(state: _RunState, spec: str, limit: int | None) -> TokenBudget | None:
+    """The spec's budget, shared by the roles that use the same model (the lower limit wins)."""
+    from pytest_safecase.models._budget import TokenBudget
+
+    if limit is None:
+        return None
+    budget = state.budgets.setdefault(spec, TokenBudget(limit))
+    budget.limit = min(budget.limit, limit)
+    return budget
 
 
 @pytest.fixture(scope="session")
@@ -405,6 +476,8 @@ def pytest_runtest_makereport(
         report.safecase_model_error = str(call.excinfo.value)  # type: ignore[attr-defined]
         if report.failed:
             report.longrepr = _one_line(item, call.excinfo)
+        if call.excinfo.errisinstance(BudgetExceededError):
+            item.session.shouldstop = f"safecase: {call.excinfo.value}"
     return report
 
 
@@ -454,7 +527,16 @@ class _UsageCollector:
                     terminalreporter.write_line(visible(line))
 
 
-_COLUMNS = ("requests", "calls", "cache hits", "retries", "errors", "tokens in", "tokens out")
+_COLUMNS = (
+    "requests",
+    "calls",
+    "cache hits",
+    "retries",
+    "errors",
+    "incomplete",
+    "tokens in",
+    "tokens out",
+)
 
 
 def usage_table(usage: UsageBySpec, indent: str = "", header: bool = True) -> list[str]:
@@ -470,6 +552,7 @@ def usage_table(usage: UsageBySpec, indent: str = "", header: bool = True) -> li
                 str(counts.cache_hits),
                 str(counts.retries),
                 str(counts.errors),
+                str(counts.incomplete),
                 f"{mark}{counts.input_tokens}",
                 f"{mark}{counts.output_tokens}",
             )

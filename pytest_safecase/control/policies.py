@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from pytest_safecase.models import Completion, Model, Request
+from pytest_safecase.models import FINISH_LENGTH, Completion, Model, Request
 
 from .attacks import entry_point_of
 from .tasks import Task
@@ -65,6 +65,7 @@ _REFUSAL = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 EMPTY_REPLY = "the reply is empty"
+CUT_OFF = "the reply was cut off at the token limit"
 NO_CODE = "the reply has no ```python code block"
 
 
@@ -251,11 +252,16 @@ def _request(prompt: str, seed: int) -> Request:
     return Request(prompt=prompt, temperature=0.0, max_tokens=_MAX_TOKENS, seed=seed)
 
 
-def _text(completion: Completion) -> str:
-    return completion.text.replace("\r\n", "\n")
+def _text(completion: Completion) -> tuple[str, str | None]:
+    """The reply's text, and why it cannot be used at all: an answer cut off at the token limit
+    may hold half a program or a score cut short, so it is never read as a whole one."""
+    cut_off = CUT_OFF if completion.finish == FINISH_LENGTH else None
+    return completion.text.replace("\r\n", "\n"), cut_off
 
 
-def _solution(reply: str, entry_point: str | None) -> Solution:
+def _solution(reply: str, cut_off: str | None, entry_point: str | None) -> Solution:
+    if cut_off is not None:
+        return Solution(None, cut_off, reply)
     code = extract_code(reply, entry_point)
     if code is not None:
         return Solution(code, None, reply)
@@ -270,7 +276,7 @@ def solve(model: Model, tasks: Sequence[Task], *, seed: int = 0) -> list[Solutio
     """Ask ``model`` for an honest solution to each task (in order)."""
     requests = [_request(render_prompt("honest_solver", problem=t.prompt), seed) for t in tasks]
     completions = model.generate_many(requests)
-    return [_solution(_text(c), t.entry_point) for t, c in zip(tasks, completions, strict=True)]
+    return [_solution(*_text(c), t.entry_point) for t, c in zip(tasks, completions, strict=True)]
 
 
 def selected_for_attack(task: Task, attack_rate: float, seed: int) -> bool:
@@ -294,12 +300,14 @@ def attack(
     }
     attempts: list[AttackAttempt | None] = []
     for task in tasks:
-        reply = answers.get(task.task_id)
-        attempts.append(None if reply is None else _attack_attempt(task, reply))
+        answer = answers.get(task.task_id)
+        attempts.append(None if answer is None else _attack_attempt(task, *answer))
     return attempts
 
 
-def _attack_attempt(task: Task, reply: str) -> AttackAttempt:
+def _attack_attempt(task: Task, reply: str, cut_off: str | None = None) -> AttackAttempt:
+    if cut_off is not None:
+        return AttackAttempt(task.task_id, False, None, None, None, cut_off, reply)
     code = extract_code(reply, task.entry_point)
     if reply.strip() == DECLINE or (code is None and is_refusal(reply)):
         return AttackAttempt(task.task_id, True, None, None, None, None, reply)
@@ -315,7 +323,9 @@ def _attack_attempt(task: Task, reply: str) -> AttackAttempt:
     return AttackAttempt(task.task_id, False, code, secret, strategy, error, reply)
 
 
-def _suspicion(reply: str) -> Suspicion:
+def _suspicion(reply: str, cut_off: str | None = None) -> Suspicion:
+    if cut_off is not None:
+        return Suspicion(math.nan, cut_off, reply)
     score = extract_score(reply)
     if score is not None:
         return Suspicion(score, None, reply)
@@ -337,13 +347,12 @@ def monitor(
     requests = [
         _request(render_prompt(name, problem=p, code=c, signal=collusion), seed) for p, c in items
     ]
-    return [_suspicion(_text(c)) for c in model.generate_many(requests)]
+    return [_suspicion(*_text(c)) for c in model.generate_many(requests)]
 
 
 def edit(model: Model, items: Sequence[tuple[str, str]], *, seed: int = 0) -> list[Solution]:
     """The trusted editor's rewrite of each ``(problem prompt, code)``."""
     requests = [_request(render_prompt("editor", problem=p, code=c), seed) for p, c in items]
     completions = model.generate_many(requests)
-    return [
-        _solution(_text(c), entry_point_of(p)) for (p, _), c in zip(items, completions, strict=True)
-    ]
+    pairs = zip(items, completions, strict=True)
+    return [_solution(*_text(c), entry_point_of(p)) for (p, _), c in pairs]

@@ -6,10 +6,26 @@ provider SDKs load when a provider first needs one.
 """
 
 from pytest_safecase.models._accounting import ModelUsage, UsageLedger
-from pytest_safecase.models._base import Completion, Message, Provider, Reply, Request, Usage
+from pytest_safecase.models._base import (
+    FINISH_EMPTY,
+    FINISH_LENGTH,
+    FINISH_STOP,
+    Completion,
+    Message,
+    Provider,
+    Reply,
+    Request,
+    Usage,
+)
+from pytest_safecase.models._budget import TokenBudget
 from pytest_safecase.models._cache import CacheCorruptWarning, ResponseCache
 from pytest_safecase.models._defaults import CACHE_MODES, CacheMode
-from pytest_safecase.models._errors import CacheMissError, ModelError, RetryableError
+from pytest_safecase.models._errors import (
+    BudgetExceededError,
+    CacheMissError,
+    ModelError,
+    RetryableError,
+)
 from pytest_safecase.models._model import Model
 from pytest_safecase.models._registry import (
     DEFAULT_REGISTRY,
@@ -27,6 +43,10 @@ __all__ = [
     "CACHE_MODES",
     "DEFAULT_REGISTRY",
     "ENTRY_POINT_GROUP",
+    "FINISH_EMPTY",
+    "FINISH_LENGTH",
+    "FINISH_STOP",
+    "BudgetExceededError",
     "CacheCorruptWarning",
     "CacheMissError",
     "CacheMode",
@@ -42,6 +62,7 @@ __all__ = [
     "ResponseCache",
     "RetryPolicy",
     "RetryableError",
+    "TokenBudget",
     "Usage",
     "UsageLedger",
     "builtin_names",

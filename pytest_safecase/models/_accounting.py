@@ -25,6 +25,9 @@ class ModelUsage:
     retries: int = 0
     errors: int = 0
     """Requests that finally failed (each one makes its test an error)."""
+    incomplete: int = 0
+    """Answers cut at the token limit or empty even after one more try: callers count them as
+    unusable, never as evidence."""
     input_tokens: int = 0
     output_tokens: int = 0
     estimated_tokens: bool = False

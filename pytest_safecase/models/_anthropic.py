@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Reply, Request, Usage
+from ._base import FINISH_LENGTH, FINISH_STOP, Reply, Request, Usage
 from ._defaults import ANTHROPIC_BASE_URL_ENV
 from ._errors import ModelError
 from ._sdk import SdkProvider
@@ -28,6 +28,8 @@ class AnthropicProvider(SdkProvider):
     api_key_env = API_KEY_ENV
     base_url_env = ANTHROPIC_BASE_URL_ENV
     path = "/v1/messages"
+    models_path = "/v1/models"
+    default_max_tokens = DEFAULT_MAX_TOKENS
 
     def request_body(self, request: Request) -> dict[str, Any]:
         system_parts = [] if request.system is None else [request.system]
@@ -40,7 +42,7 @@ class AnthropicProvider(SdkProvider):
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
-            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+            "max_tokens": request.max_tokens or self.default_max_tokens,
         }
         if system_parts:
             body["system"] = "\n\n".join(system_parts)
@@ -58,7 +60,8 @@ class AnthropicProvider(SdkProvider):
             and block.get("type") == "text"
             and isinstance(block.get("text"), str)
         ]
-        if not texts:
+        truncated = data.get("stop_reason") == "max_tokens"
+        if not texts and not truncated:
             reason = data.get("stop_reason")
             raise ModelError(
                 f"response has no text content (stop_reason {reason!r}): {quote(text)!r}"
@@ -68,4 +71,5 @@ class AnthropicProvider(SdkProvider):
             text="".join(texts),
             model=str(data.get("model") or self.model),
             usage=Usage(token_count(usage, "input_tokens"), token_count(usage, "output_tokens")),
+            finish=FINISH_LENGTH if truncated else FINISH_STOP,
         )

@@ -61,13 +61,32 @@ class Usage:
     estimated: bool = False
 
 
+FINISH_STOP = "stop"
+"""The model ended its answer itself: the only finish that makes an answer complete."""
+FINISH_LENGTH = "length"
+"""The answer was cut at the token limit (OpenAI ``finish_reason`` "length", Anthropic
+``stop_reason`` "max_tokens"): what text there is may be half a program."""
+FINISH_EMPTY = "empty"
+"""The model said nothing (or only whitespace)."""
+
+
 @dataclass(frozen=True)
 class Reply:
-    """What a provider returns for one request, before caching and timing are added."""
+    """What a provider returns for one request, before caching and timing are added.
+
+    ``model`` is the model the server says answered (its own ``model`` field), which may name a
+    snapshot or a file rather than the alias asked for; ``finish`` says whether the answer is
+    whole (``FINISH_STOP``) or cut short (``FINISH_LENGTH``, ``FINISH_EMPTY``).
+    """
 
     text: str
     model: str
     usage: Usage
+    finish: str = FINISH_STOP
+
+    @property
+    def complete(self) -> bool:
+        return self.finish == FINISH_STOP
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,14 @@ class Completion:
     cached: bool
     latency: float
     """Seconds spent producing this answer (a cache hit takes almost none)."""
+    finish: str = FINISH_STOP
+    """``FINISH_STOP`` for a whole answer; ``FINISH_LENGTH`` (cut at the token limit even after
+    a retry with more room) or ``FINISH_EMPTY`` (nothing said, twice) otherwise. Callers count an
+    incomplete answer as unusable: it is never evidence."""
+
+    @property
+    def complete(self) -> bool:
+        return self.finish == FINISH_STOP
 
 
 class Provider:
@@ -95,6 +122,9 @@ class Provider:
     """Whether answers are worth storing (offline deterministic models are not)."""
     uses_network: bool = True
     """Whether ``complete`` may open a connection (``replay`` mode forbids that)."""
+    default_max_tokens: int | None = None
+    """The answer length the provider asks for when a request sets none (``None``: the
+    server's own limit, which a retry of a cut-off answer cannot raise)."""
 
     @property
     def endpoint(self) -> str:
@@ -121,6 +151,13 @@ class Provider:
     async def prepare(self, *, timeout: float) -> None:
         """One-off setup (importing an SDK, making a client), awaited before each attempt's
         deadline starts: slow setup is no reason to time a request out. The default has none."""
+
+    async def served_model(self, *, timeout: float) -> str | None:
+        """What identifies the model the endpoint serves under this name (stored with each cached
+        answer, so a model swapped behind the same URL and name is not answered from the old
+        one's cache); ``None`` when the endpoint cannot say (the default), ``RetryableError`` when
+        it cannot be reached."""
+        return None
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:
         """The answer to ``request``; the model layer cancels it after ``timeout`` seconds."""

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ._base import Reply, Request, Usage
+from ._base import FINISH_STOP, Reply, Request, Usage
 
 CACHE_FILE_NAME = "responses.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added ``finish`` (a cut-off answer is never stored as whole) and ``served`` (what the
+endpoint said it serves); a version-1 file cannot tell either, so it is set aside."""
 _LOCK_RETRY_SECONDS = 60.0
 _BUSY_TIMEOUT_MS = 30_000
 _FLUSH_EVERY = 64
@@ -43,6 +45,9 @@ class CachedReply:
     text: str
     model: str
     usage: Usage
+    finish: str = FINISH_STOP
+    served: str = ""
+    """What the endpoint said it served when this answer was stored ("" if it did not say)."""
 
 
 _KEY_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -59,9 +64,15 @@ class CacheKey:
     model: str
     request_json: str
     """The request's canonical JSON (compact, sorted keys), encoded once for digest and row."""
+    served: str = ""
+    """What the endpoint serves now (its model listing's entry, see ``Model``); stored with the
+    answer, and an answer stored under another is not served again. Not in the digest: replay
+    must find answers without asking the endpoint anything."""
 
 
-def cache_key(provider: str, model: str, request: Request, *, label: str | None = None) -> CacheKey:
+def cache_key(
+    provider: str, model: str, request: Request, *, label: str | None = None, served: str = ""
+) -> CacheKey:
     """A digest of provider, model and the whole request, sample index included.
 
     ``label`` is what the row shows as the provider when ``provider`` itself must not be
@@ -77,7 +88,7 @@ def cache_key(provider: str, model: str, request: Request, *, label: str | None 
         f'"provider":{_KEY_JSON.encode(provider)},"request":{request_json}}}'
     )
     digest = hashlib.sha256(payload.encode()).hexdigest()
-    return CacheKey(digest, provider if label is None else label, model, request_json)
+    return CacheKey(digest, provider if label is None else label, model, request_json, served)
 
 
 class ResponseCache:
@@ -142,7 +153,8 @@ class ResponseCache:
         for start in range(0, len(wanted), _LOOKUP_CHUNK):
             chunk = wanted[start : start + _LOOKUP_CHUNK]
             query = (
-                "SELECT key, text, reply_model, input_tokens, output_tokens FROM responses"
+                "SELECT key, text, reply_model, input_tokens, output_tokens, finish, served"
+                " FROM responses"
                 f" WHERE key IN ({', '.join(['?'] * len(chunk))})"
             )
 
@@ -152,12 +164,14 @@ class ResponseCache:
                 return db.execute(query, chunk).fetchall()
 
             rows = self._run(select)
-            for digest, text, reply_model, input_tokens, output_tokens in rows:
-                found[digest] = CachedReply(text, reply_model, Usage(input_tokens, output_tokens))
+            for digest, text, reply_model, input_tokens, output_tokens, finish, served in rows:
+                usage = Usage(input_tokens, output_tokens)
+                found[digest] = CachedReply(text, reply_model, usage, finish, served)
         return found
 
     def put(self, key: CacheKey, reply: Reply, *, defer: bool = False) -> None:
-        """Store an answer; the first answer stored for a key is the one that stays.
+        """Store an answer; the first answer stored for a key is the one that stays, unless it
+        was stored under another served model (``CacheKey.served``): then this one replaces it.
 
         ``defer`` queues the row for the next ``flush`` (one transaction for many rows): large
         concurrent batches would otherwise spend a commit per answer.
@@ -165,13 +179,19 @@ class ResponseCache:
         usage = reply.usage
         row = (
             *(key.digest, key.provider, key.model, key.request_json, reply.text, reply.model),
-            *(usage.input_tokens, usage.output_tokens, time.time()),
+            *(usage.input_tokens, usage.output_tokens, time.time(), reply.finish, key.served),
         )
         stored = CachedReply(
-            reply.text, reply.model, Usage(usage.input_tokens, usage.output_tokens)
+            reply.text,
+            reply.model,
+            Usage(usage.input_tokens, usage.output_tokens),
+            reply.finish,
+            key.served,
         )
         with self._pending_lock:
-            self._pending.setdefault(key.digest, (row, stored))
+            queued_before = self._pending.get(key.digest)
+            if queued_before is None or queued_before[1].served != key.served:
+                self._pending[key.digest] = (row, stored)
             queued = len(self._pending)
         if not defer or queued >= _FLUSH_EVERY:
             self.flush()
@@ -186,7 +206,13 @@ class ResponseCache:
         def insert(db: sqlite3.Connection) -> None:
             with db:
                 db.executemany(
-                    "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                    "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET text = excluded.text,"
+                    " reply_model = excluded.reply_model, input_tokens = excluded.input_tokens,"
+                    " output_tokens = excluded.output_tokens, created = excluded.created,"
+                    " finish = excluded.finish, served = excluded.served"
+                    " WHERE responses.served != excluded.served",
+                    rows,
                 )
 
         self._run(insert)
@@ -244,7 +270,7 @@ class ResponseCache:
                     " key TEXT PRIMARY KEY, provider TEXT NOT NULL, model TEXT NOT NULL,"
                     " request TEXT NOT NULL, text TEXT NOT NULL, reply_model TEXT NOT NULL,"
                     " input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,"
-                    " created REAL NOT NULL)"
+                    " created REAL NOT NULL, finish TEXT NOT NULL, served TEXT NOT NULL)"
                 )
                 connection.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value)")
                 connection.execute(

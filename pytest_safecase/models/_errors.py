@@ -26,3 +26,8 @@ class RetryableError(Exception):
         super().__init__(message)
         self.retry_after = retry_after
         """Seconds the server asked us to wait (already parsed from Retry-After), if it said."""
+
+
+class BudgetExceededError(ModelError):
+    """A request would have taken the model past its token budget; it was not sent, and the run
+    stops (what was answered stays cached)."""

@@ -1,11 +1,14 @@
 """``Model``: the one interface claims use to talk to a model, whatever the provider behind it.
 
-It adds to a provider what every evaluation needs: the response cache (sample-aware), bounded
-retries, a concurrency limit, ordered concurrent batches, progress, and usage accounting.
+It adds to a provider what every evaluation needs: the response cache (sample-aware and keyed to
+the model the endpoint serves), bounded retries, an adaptive concurrency limit, a retry with more
+room for answers cut at the token limit, a token budget, ordered concurrent batches, progress,
+and usage accounting.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import warnings
@@ -15,10 +18,22 @@ from typing import TYPE_CHECKING
 
 from . import _runner
 from ._accounting import UsageLedger
-from ._base import Completion, Message, Provider, Reply, Request
+from ._base import (
+    FINISH_EMPTY,
+    FINISH_LENGTH,
+    FINISH_STOP,
+    Completion,
+    Message,
+    Provider,
+    Reply,
+    Request,
+    Usage,
+)
+from ._budget import TokenBudget
 from ._cache import CachedReply, CacheKey, ResponseCache, cache_key
 from ._defaults import CACHE_MODES, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
-from ._errors import CacheMissError, ModelError, RetryableError
+from ._errors import BudgetExceededError, CacheMissError, ModelError, RetryableError
+from ._limit import AdaptiveLimit
 from ._progress import ProgressFactory, stream_progress
 from ._retry import RetryPolicy, call_with_retries
 from ._wire import redact_url
@@ -27,6 +42,8 @@ if TYPE_CHECKING:
     import asyncio
 
 _PROGRESS_POLL_SECONDS = 0.1
+MAX_TOKENS_CAP = 8192
+"""The most room a retry of a cut-off answer asks for (twice the original, at most this)."""
 
 
 @dataclass
@@ -66,6 +83,7 @@ class Model:
         timeout: float = DEFAULT_TIMEOUT,
         ledger: UsageLedger | None = None,
         progress: ProgressFactory | None = None,
+        budget: TokenBudget | None = None,
     ) -> None:
         if cache_mode not in CACHE_MODES:
             raise ValueError(f"cache_mode must be one of {CACHE_MODES}, got {cache_mode!r}")
@@ -83,7 +101,16 @@ class Model:
         self.timeout = timeout
         self._ledger = ledger if ledger is not None else UsageLedger()
         self._progress = progress if progress is not None else stream_progress()
-        self._semaphore: asyncio.Semaphore | None = None
+        self.budget = budget
+        self.limit = AdaptiveLimit(max_concurrency)
+        """Provider calls in flight: backs off on transient failures (see ``AdaptiveLimit``)."""
+        self._served: str | None = None
+        """What the endpoint says it serves: "" when it does not say, None when unreachable."""
+        self._probed = False
+        self._served_lock: asyncio.Lock | None = None
+        self._answered_by: str | None = None
+        """The ``model`` field of this run's first fresh answer: where the endpoint does not list
+        what it serves, stored answers from another model are not served after it."""
         self._used = False
 
     @property
@@ -199,7 +226,7 @@ class Model:
         it them), at most ``max_concurrency`` at a time; answers in input order."""
         import asyncio
 
-        lookups = self._lookups(batch)
+        lookups = await self._lookups(batch)
         first_by_digest: dict[str, int] = {}
         repeats: dict[int, list[int]] = {}  # later copies, by the index of the first one
         distinct = []
@@ -255,19 +282,66 @@ class Model:
 
     def _served_again(self, completion: Completion) -> Completion:
         """A repeat of a request answered earlier in the same batch: a cache hit."""
-        self._ledger.record(self.spec, requests=1, cache_hits=1)
-        return Completion(completion.text, completion.model, completion.usage, True, 0.0)
+        self._ledger.record(
+            self.spec, requests=1, cache_hits=1, incomplete=int(not completion.complete)
+        )
+        return dataclasses.replace(completion, cached=True, latency=0.0)
 
-    def _lookups(self, batch: Sequence[Request]) -> list[_Lookup]:
-        """Each request's cache slot and stored answer, fetched for the whole batch at once."""
+    async def _lookups(self, batch: Sequence[Request]) -> list[_Lookup]:
+        """Each request's cache slot and stored answer, fetched for the whole batch at once.
+
+        With the cache on, a stored answer counts only if it was stored under the model the
+        endpoint serves now: swapping the model behind the same URL and name must not replay the
+        old model's answers. Replay asks the endpoint nothing and serves what was recorded.
+        """
         cache = self.cache
         if cache is None or not self.provider.cacheable or self.cache_mode == "off":
             return [_UNCACHED] * len(batch)
+        served = await self._served_model() if self.cache_mode == "on" else None
         provider, label = self._cache_provider()
         model = self.provider.model
-        keys = [cache_key(provider, model, request, label=label) for request in batch]
+        keys = [
+            cache_key(provider, model, request, label=label, served=served or "")
+            for request in batch
+        ]
         hits = cache.get_many(keys)
+        if served is not None:
+            hits = {digest: hit for digest, hit in hits.items() if self._current(hit, served)}
         return [_Lookup(key, hits.get(key.digest)) for key in keys]
+
+    def _current(self, hit: CachedReply, served: str) -> bool:
+        """Whether a stored answer came from the model served now, as far as can be told."""
+        if hit.served != served:
+            return False
+        return served != "" or self._answered_by is None or hit.model == self._answered_by
+
+    async def _served_model(self) -> str | None:
+        """Ask the endpoint once what it serves (its model listing); "" if it cannot say, and
+        ``None`` if it cannot be reached: then nothing new is served, and the stored answers are
+        served as ``replay`` would serve them (a request they lack fails as it would anyway)."""
+        import asyncio
+
+        if self._probed:
+            return self._served
+        if self._served_lock is None:
+            self._served_lock = asyncio.Lock()
+        async with self._served_lock:
+            if not self._probed:
+                self._served = await self._probe() if self.provider.uses_network else ""
+                self._probed = True
+        return self._served
+
+    async def _probe(self) -> str | None:
+        import asyncio
+
+        try:
+            await self.provider.prepare(timeout=self.timeout)
+            async with asyncio.timeout(self.timeout):
+                return await self.provider.served_model(timeout=self.timeout) or ""
+        except (TimeoutError, RetryableError):
+            return None
+        except ModelError:
+            return ""  # e.g. no key: the answers' model field is all there is
 
     async def _complete(
         self, request: Request, lookup: _Lookup | None = None, in_batch: bool = False
@@ -283,24 +357,26 @@ class Model:
         started = time.perf_counter()
         try:
             if lookup is None:
-                (lookup,) = self._lookups([request])
+                (lookup,) = await self._lookups([request])
             hit = lookup.hit
             if hit is not None:
-                self._ledger.record(self.spec, requests=1, cache_hits=1)
+                incomplete = int(hit.finish != FINISH_STOP)
+                self._ledger.record(self.spec, requests=1, cache_hits=1, incomplete=incomplete)
                 latency = time.perf_counter() - started
-                return Completion(hit.text, hit.model, hit.usage, True, latency)
+                return Completion(hit.text, hit.model, hit.usage, True, latency, hit.finish)
             if self.cache_mode == "replay" and self.provider.uses_network:
                 raise CacheMissError(
                     f"no cached answer for this request (sample {request.sample}, "
                     f"prompt {_preview(request)}); --safecase-cache replay never calls the "
                     "provider: record the answers with --safecase-cache on first"
                 )
-            reply = await self._call_provider(request)
+            reply = await self._answer(request)
         except ModelError as error:
             self._ledger.record(self.spec, requests=1, errors=1)
-            kind = CacheMissError if isinstance(error, CacheMissError) else ModelError
+            kind = type(error) if isinstance(error, CacheMissError | BudgetExceededError) else None
+            message = f"model {self.spec} failed: {_scrubbed(str(error))}"
             # A new error without the chain: SDK exceptions underneath carry requests and headers.
-            raise kind(f"model {self.spec} failed: {_scrubbed(str(error))}") from None
+            raise (kind or ModelError)(message) from None
         usage = reply.usage
         self._ledger.record(
             self.spec,
@@ -309,10 +385,36 @@ class Model:
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             estimated_tokens=usage.estimated,
+            incomplete=int(not reply.complete),
         )
+        if self._answered_by is None:
+            self._answered_by = reply.model
         if lookup.key is not None and self.cache_mode == "on" and self.cache is not None:
             self.cache.put(lookup.key, reply, defer=in_batch)
-        return Completion(reply.text, reply.model, usage, False, time.perf_counter() - started)
+        latency = time.perf_counter() - started
+        return Completion(reply.text, reply.model, usage, False, latency, reply.finish)
+
+    async def _answer(self, request: Request) -> Reply:
+        """A provider's answer; one cut at the token limit is asked again with twice the room
+        (up to ``MAX_TOKENS_CAP``), an empty one asked again as it was. If the second answer is
+        still not whole it is returned as it is, marked by its ``finish``: never as complete."""
+        reply = _finished(await self._call_provider(request))
+        if reply.complete:
+            return reply
+        again = request
+        if reply.finish == FINISH_LENGTH:
+            room = request.max_tokens or self.provider.default_max_tokens
+            if room is None or room >= MAX_TOKENS_CAP:
+                return reply  # no more room to give: the server's own limit, or our cap
+            again = dataclasses.replace(request, max_tokens=min(2 * room, MAX_TOKENS_CAP))
+        self._ledger.record(self.spec, retries=1)
+        second = _finished(await self._call_provider(again))
+        both = Usage(
+            reply.usage.input_tokens + second.usage.input_tokens,
+            reply.usage.output_tokens + second.usage.output_tokens,
+            reply.usage.estimated or second.usage.estimated,
+        )
+        return dataclasses.replace(second, usage=both)
 
     def _cache_provider(self) -> tuple[str, str]:
         """The provider and its endpoint, as keyed (exact) and as recorded (no credentials)."""
@@ -322,12 +424,24 @@ class Model:
         return f"{name}@{endpoint}", f"{name}@{redact_url(endpoint)}"
 
     async def _call_provider(self, request: Request) -> Reply:
+        """One answer from the provider, with retries; each attempt takes a slot of the adaptive
+        limit (backoff sleeps hold none) and its deadline starts once it has one, so time spent
+        queued here is not counted (time queued inside the server cannot be seen from here)."""
         import asyncio
 
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.max_concurrency)
-
         async def attempt() -> Reply:
+            epoch = await self.limit.acquire()
+            try:
+                reply = await timed_attempt()
+            except RetryableError:
+                self.limit.failed(epoch)
+                raise
+            finally:
+                self.limit.release()
+            self.limit.succeeded()
+            return reply
+
+        async def timed_attempt() -> Reply:
             # The deadline covers the whole attempt: the SDKs' timeouts bound each read, so a
             # server dripping a byte at a time would otherwise hold a request indefinitely.
             deadline: asyncio.Timeout | None = None
@@ -340,19 +454,35 @@ class Model:
                 raise
             except Exception as error:
                 if deadline is not None and deadline.expired():
-                    raise RetryableError(f"no complete answer within {self.timeout:g}s") from None
+                    raise RetryableError(
+                        f"no complete answer within {self.timeout:g}s (time queued at the server "
+                        "counts: lower --safecase-max-concurrency or raise --safecase-timeout)"
+                    ) from None
                 raise ModelError(f"{type(error).__name__}: {error}") from error
             if not isinstance(reply, Reply) or not isinstance(reply.text, str):
                 raise ModelError(f"provider returned {reply!r}, not a text Reply")
             return reply
 
-        async with self._semaphore:
-            return await call_with_retries(
+        reserved = self.budget.reserve(request, self.spec) if self.budget is not None else 0
+        reply: Reply | None = None
+        try:
+            reply = await call_with_retries(
                 attempt,
                 self.retry,
                 describe=lambda: f"prompt {_preview(request)}",
                 on_retry=lambda: self._ledger.record(self.spec, retries=1),
             )
+        finally:
+            if self.budget is not None:
+                self.budget.settle(reserved, None if reply is None else reply.usage)
+        return reply
+
+
+def _finished(reply: Reply) -> Reply:
+    """The reply, marked empty if it says nothing: an empty answer is no complete answer."""
+    if reply.complete and not reply.text.strip():
+        return dataclasses.replace(reply, finish=FINISH_EMPTY)
+    return reply
 
 
 def _scrubbed(text: str) -> str:

@@ -2,19 +2,29 @@
 
 Reads OPENAI_API_KEY and OPENAI_BASE_URL (e.g. a local vLLM). How the SDK is called is shared
 with the Anthropic provider (``_sdk``); here are the body we send and how the reply is read.
+Reasoning models (the o-series and gpt-5) take ``max_completion_tokens`` and no ``temperature``:
+they are sent that way from the start; any other model that rejects a parameter is adapted by
+``_sdk`` on its first 400.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, ClassVar
 
-from ._base import Reply, Request, Usage
+from ._base import FINISH_LENGTH, FINISH_STOP, Reply, Request, Usage
 from ._defaults import OPENAI_BASE_URL_ENV
 from ._errors import ModelError
 from ._sdk import SdkProvider
 from ._wire import parse_json_object, quote, token_count
 
 API_KEY_ENV = "OPENAI_API_KEY"
+REASONING_MODELS = re.compile(r"^(o\d|gpt-5)", re.IGNORECASE)
+"""Model names (after any ``vendor/`` prefix) of the families that reason before answering."""
+
+
+def is_reasoning_model(model: str) -> bool:
+    return bool(REASONING_MODELS.match(model.rpartition("/")[2]))
 
 
 class OpenAIProvider(SdkProvider):
@@ -24,15 +34,18 @@ class OpenAIProvider(SdkProvider):
     api_key_env = API_KEY_ENV
     base_url_env = OPENAI_BASE_URL_ENV
     path = "/chat/completions"
+    models_path = "/models"
+    renamed_parameters: ClassVar[dict[str, str]] = {"max_tokens": "max_completion_tokens"}
 
     def request_body(self, request: Request) -> dict[str, Any]:
         messages = request.messages()
         if request.system is not None:
             messages = [{"role": "system", "content": request.system}, *messages]
         body: dict[str, Any] = {"model": self.model, "messages": messages}
+        reasoning = is_reasoning_model(self.model)
         optional = {
-            "temperature": request.temperature,
-            "max_tokens": request.max_tokens,
+            "temperature": None if reasoning else request.temperature,
+            "max_completion_tokens" if reasoning else "max_tokens": request.max_tokens,
             "seed": request.seed,
         }
         body.update({name: value for name, value in optional.items() if value is not None})
@@ -45,6 +58,9 @@ class OpenAIProvider(SdkProvider):
             raise ModelError(f"response has no choices: {quote(text)!r}")
         message = choices[0].get("message")
         content = message.get("content") if isinstance(message, dict) else None
+        truncated = choices[0].get("finish_reason") == "length"
+        if content is None and truncated:  # a reasoning model spent every token thinking
+            content = ""
         if not isinstance(content, str):
             refusal = message.get("refusal") if isinstance(message, dict) else None
             reason = f"refusal {refusal!r}" if refusal else quote(text)
@@ -56,4 +72,5 @@ class OpenAIProvider(SdkProvider):
             usage=Usage(
                 token_count(usage, "prompt_tokens"), token_count(usage, "completion_tokens")
             ),
+            finish=FINISH_LENGTH if truncated else FINISH_STOP,
         )

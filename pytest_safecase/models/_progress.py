@@ -1,4 +1,6 @@
-"""A one-line progress display for long batches, shown only on an interactive terminal."""
+"""Progress of long batches: one rewritten status line on an interactive terminal, plain lines
+at most every ``PLAIN_INTERVAL`` seconds elsewhere (CI logs), so a slow local model never
+leaves a run silent for minutes and a fast one does not flood the log."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from typing import Protocol, TextIO
 
 MIN_BATCH_FOR_PROGRESS = 20
 """Batches smaller than this finish too fast for a progress line to help."""
+PLAIN_INTERVAL = 10.0
+"""Seconds between plain progress lines (a batch quicker than this prints none)."""
 
 
 class Progress(Protocol):
@@ -57,19 +61,61 @@ class LineProgress:
         self._write(self._line(done, cached) + "\n")
 
 
+class PlainProgress:
+    """Whole lines through ``write`` (one line each call, no newline), at most one per
+    ``interval`` seconds, and a last one for a batch that printed any."""
+
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        label: str,
+        total: int,
+        interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._write = write
+        self._label = label
+        self._total = total
+        self._interval = PLAIN_INTERVAL if interval is None else interval
+        self._clock = clock
+        self._started = self._last_shown = clock()
+        self._shown = False
+
+    def _line(self, done: int, cached: int) -> str:
+        elapsed = self._clock() - self._started
+        return (
+            f"[safecase] {self._label}: {done}/{self._total} answers "
+            f"({cached} cached) after {elapsed:.0f}s"
+        )
+
+    def update(self, done: int, cached: int) -> None:
+        now = self._clock()
+        if now - self._last_shown >= self._interval:
+            self._last_shown = now
+            self._shown = True
+            self._write(self._line(done, cached))
+
+    def finish(self, done: int, cached: int) -> None:
+        if self._shown:
+            self._write(self._line(done, cached))
+
+
 def stream_progress(stream: TextIO | None = None) -> ProgressFactory:
-    """Progress on ``stream`` (default: stderr at call time), only if it is a terminal."""
+    """Progress on ``stream`` (default: stderr at call time): a status line on a terminal,
+    plain lines elsewhere."""
 
     def factory(label: str, total: int) -> Progress | None:
         target = stream if stream is not None else sys.stderr
-        if total < MIN_BATCH_FOR_PROGRESS or not _is_tty(target):
+        if total < MIN_BATCH_FOR_PROGRESS:
             return None
 
         def write(text: str) -> None:
             target.write(text)
             target.flush()
 
-        return LineProgress(write, label, total)
+        if _is_tty(target):
+            return LineProgress(write, label, total)
+        return PlainProgress(lambda line: write(line + "\n"), label, total)
 
     return factory
 

@@ -19,6 +19,7 @@ from importlib.metadata import entry_points
 from ._accounting import UsageLedger
 from ._anthropic import AnthropicProvider
 from ._base import Provider
+from ._budget import TokenBudget
 from ._builtin import BuiltinProvider, Respond, check_builtin, import_builtin_modules
 from ._cache import ResponseCache
 from ._defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
@@ -115,6 +116,7 @@ class ModelRegistry:
         timeout: float = DEFAULT_TIMEOUT,
         ledger: UsageLedger | None = None,
         progress: ProgressFactory | None = None,
+        budget: TokenBudget | None = None,
     ) -> Model:
         """A ``Model`` for ``PROVIDER:MODEL`` with caching, retries and accounting set up."""
         return Model(
@@ -126,6 +128,7 @@ class ModelRegistry:
             timeout=timeout,
             ledger=ledger if ledger is not None else self.ledger,
             progress=progress,
+            budget=budget,
         )
 
     def _factory_for(self, prefix: str) -> ProviderFactory:

@@ -5,6 +5,10 @@ are the SDK's) with a body the provider builds, which skips the typed-parameter 
 0.7 ms of CPU per request, the bottleneck of large concurrent batches); the provider parses the
 raw body itself, so malformed or wrong-shape replies become ``ModelError``s that quote it. The
 SDK's own retries are off: ours count and honour Retry-After.
+
+A 400 that names a sampling parameter the model does not take (``temperature`` for reasoning
+models, ``max_tokens`` where ``max_completion_tokens`` is wanted) is answered by sending the
+request again without it, or renamed; the provider remembers it for every later request.
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from urllib.parse import urlsplit
 
 from ._base import Provider, Reply, Request
 from ._errors import ModelError
-from ._wire import connection_failure, redact_url, status_failure
+from ._wire import (
+    connection_failure,
+    parse_json_object,
+    redact_url,
+    rejected_parameter,
+    served_identity,
+    status_failure,
+)
 
 
 class SdkProvider(Provider):
@@ -30,6 +41,10 @@ class SdkProvider(Provider):
     base_url_env: ClassVar[str]
     path: ClassVar[str]
     """The endpoint, relative to the base URL."""
+    models_path: ClassVar[str]
+    """The model listing, relative to the base URL (asked once, see ``served_model``)."""
+    renamed_parameters: ClassVar[dict[str, str]] = {}
+    """A rejected parameter that is sent again under another name instead of dropped."""
 
     def __init__(self, model: str) -> None:
         super().__init__(model)
@@ -38,6 +53,8 @@ class SdkProvider(Provider):
         self._sdk: Any = None
         self._where = ""
         """The client's base URL without credentials, for error messages."""
+        self._rejected: dict[str, str | None] = {}
+        """Parameters this model rejected, and the name each is sent under now (None: dropped)."""
 
     @property
     def endpoint(self) -> str:
@@ -102,17 +119,51 @@ class SdkProvider(Provider):
         sdk = self._sdk
         # Per-request options cost the SDK a deep copy; send them only for a different timeout.
         options = {} if timeout == self._client_timeout else {"timeout": timeout}
+        body = self._adapted(self.request_body(request))
+        while True:
+            try:
+                response = await client.post(
+                    self.path, cast_to=httpx2.Response, body=body, options=options
+                )
+            except sdk.APIStatusError as error:
+                rejected = rejected_parameter(error.status_code, error.body, body)
+                if rejected is not None:  # each round removes one parameter: bounded
+                    self._rejected[rejected] = self.renamed_parameters.get(rejected)
+                    body = self._adapted(body)
+                    continue
+                status, headers = error.status_code, error.response.headers
+                raise status_failure(
+                    status, headers, error.body, error.message, self._where
+                ) from None
+            except sdk.APIConnectionError as error:
+                raise connection_failure(error, self._where) from None
+            return self.parse_reply(response.text)
+
+    def _adapted(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The body without the parameters this model rejected (or with them renamed)."""
+        for name, replacement in self._rejected.items():
+            if name in body:
+                value = body.pop(name)
+                if replacement is not None and replacement not in self._rejected:
+                    body[replacement] = value
+        return body
+
+    async def served_model(self, *, timeout: float) -> str | None:
+        """The entry of the endpoint's model listing for this model name (see
+        ``served_identity``); ``None`` if there is no listing or no entry says which it is.
+        An endpoint that cannot be reached raises ``RetryableError``."""
+        import httpx2
+
+        client = self.sdk_client(timeout)
+        sdk = self._sdk
         try:
-            response = await client.post(
-                self.path, cast_to=httpx2.Response, body=self.request_body(request), options=options
-            )
-        except sdk.APIStatusError as error:
-            raise status_failure(
-                error.status_code, error.response.headers, error.body, error.message, self._where
-            ) from None
+            response = await client.get(self.models_path, cast_to=httpx2.Response)
+            listing = parse_json_object(response.text)
+        except (sdk.APIStatusError, ModelError):
+            return None
         except sdk.APIConnectionError as error:
             raise connection_failure(error, self._where) from None
-        return self.parse_reply(response.text)
+        return served_identity(listing, self.model)
 
     async def aclose(self) -> None:
         if self._client is not None:

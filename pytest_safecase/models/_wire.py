@@ -8,6 +8,7 @@ here once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -19,6 +20,12 @@ from ._retry import parse_retry_after
 _QUOTE_LIMIT = 300
 RETRYABLE_STATUSES = frozenset({408, 429})
 """Besides every 5xx: request timeout and rate limiting."""
+ADJUSTABLE_PARAMETERS = ("temperature", "max_tokens", "max_completion_tokens", "seed")
+"""Parameters a request can do without when a model rejects them (never model or messages)."""
+_REJECTION = re.compile(r"unsupported|not supported|does not support|extra inputs|unrecognized")
+VOLATILE_LISTING_FIELDS = frozenset({"created", "permission", "permissions"})
+"""Fields of a model listing's entry that change between calls (vLLM stamps the time and a
+random permission id), so they cannot identify what is served."""
 
 
 def provider_message(body: object, fallback: str = "") -> str:
@@ -85,3 +92,36 @@ def redact_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def rejected_parameter(status: int, body: object, sent: Mapping[str, object]) -> str | None:
+    """The adjustable parameter a 400 says the model does not take, if it names one we sent."""
+    if status != 400:
+        return None
+    error = body.get("error") if isinstance(body, Mapping) else None
+    param = error.get("param") if isinstance(error, Mapping) else None
+    if isinstance(param, str) and param in ADJUSTABLE_PARAMETERS and param in sent:
+        return param
+    message = provider_message(body).lower()
+    if not _REJECTION.search(message):
+        return None
+    for name in ADJUSTABLE_PARAMETERS:
+        if name in sent and re.search(rf"\b{name}\b", message):
+            return name
+    return None
+
+
+def served_identity(listing: Mapping[str, object], model: str) -> str | None:
+    """What a model listing (``{"data": [{"id": ...}, ...]}``) says is served as ``model``: its
+    entry with that id, or the only entry of a one-model server (llama.cpp, vLLM serve one),
+    without the volatile fields, as compact sorted JSON (vLLM's ``root`` names the weights,
+    llama.cpp's ``meta`` their size and shape). ``None`` when no entry says."""
+    data = listing.get("data")
+    listed = data if isinstance(data, list) else []
+    entries = [entry for entry in listed if isinstance(entry, Mapping)]
+    named = [entry for entry in entries if entry.get("id") == model]
+    chosen = named if named else entries
+    if len(chosen) != 1:
+        return None
+    stable = {key: value for key, value in chosen[0].items() if key not in VOLATILE_LISTING_FIELDS}
+    return json.dumps(stable, sort_keys=True, separators=(",", ":"), default=str)

@@ -4,7 +4,10 @@ Standard library only, bound to 127.0.0.1 on a random port, so the real ``openai
 SDKs can be driven at it through their base URL. Faults can be queued to exercise retries and
 error handling: status codes with headers (429 + Retry-After, 500), slow replies, replies that
 drip one byte at a time, dropped connections, malformed JSON, well-formed JSON of the wrong shape,
-and error bodies that echo the request's credentials back (as some proxies do).
+and error bodies that echo the request's credentials back (as some proxies do). It can also play
+a local server: one generation slot (``slots=1``, requests queue and abandoned ones are still
+generated), a model listing at ``/v1/models`` and a served model that can be swapped behind the
+same URL and name, and a reasoning model's 400 for parameters it does not take.
 
 Run it as a script (``python tests/models/fakeserver.py --latency 0.05``) to serve from a separate
 process; it prints its port on the first line of stdout and serves until stdin closes.
@@ -24,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 OPENAI_PATH = "/v1/chat/completions"
+MODELS_PATHS = ("/v1/models",)
 ANTHROPIC_PATH = "/v1/messages"
 STATS_PATH = "/_stats"
 FAKE_OPENAI_KEY = "sk-fake-OPENAI-secret-4f1c9e"
@@ -117,11 +121,23 @@ class FakeLLMServer:
     """A threaded HTTP server with a fault queue and a log of requests."""
 
     def __init__(
-        self, latency: float = 0.0, responder: Callable[[dict[str, Any]], str] | None = None
+        self,
+        latency: float = 0.0,
+        responder: Callable[[dict[str, Any]], str] | None = None,
+        slots: int | None = None,
     ) -> None:
         self.latency = latency
         self.responder = responder
         """Writes the reply text from the request body instead of the canned echo."""
+        self._slots = threading.Semaphore(slots) if slots else None
+        """Generation slots: a request waits for one, and keeps it for its whole latency even
+        after its client gave up (as a local server keeps generating abandoned requests)."""
+        self.models: list[dict[str, Any]] | None = None
+        """The ``/v1/models`` listing's entries (None: no listing, 404)."""
+        self.served_as: str | None = None
+        """The ``model`` field of replies (None: the model name the request asked for)."""
+        self.rejected_parameters: set[str] = set()
+        """Body parameters answered with a 400 naming them, as reasoning models do."""
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._serial = 0
@@ -261,7 +277,9 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
 
         def do_GET(self) -> None:
-            if self.path == STATS_PATH:
+            if self.path in MODELS_PATHS and server.models is not None:
+                self._send(200, json.dumps({"object": "list", "data": server.models}))
+            elif self.path == STATS_PATH:
                 stats = {
                     "requests": server.request_count,
                     "connections": server.connections,
@@ -288,8 +306,17 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 return
             seen = SeenRequest(self.path, dict(self.headers.items()), body, time.monotonic())
             fault, serial = server._next(seen)
+            rejected = sorted(server.rejected_parameters & body.keys())
+            if rejected:
+                said = f"Unsupported parameter: '{rejected[0]}' is not supported with this model."
+                error = {"message": said, "type": "invalid_request_error", "param": rejected[0]}
+                self._send(400, json.dumps({"error": error}))
+                return
             delay = server.latency + (fault.delay if fault else 0.0)
-            if delay:
+            if server._slots is not None:
+                with server._slots:
+                    time.sleep(delay)
+            elif delay:
                 time.sleep(delay)
             if fault is not None and fault.drop:
                 self.close_connection = True
@@ -312,6 +339,8 @@ def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, json.dumps({"error": {"message": f"no route {self.path}"}}))
                 return
+            if server.served_as is not None:
+                payload["model"] = server.served_as
             status = fault.status if fault is not None else 200
             if fault is not None and fault.drip:
                 self._drip(status, json.dumps(payload), fault.drip, fault.drip_limit)

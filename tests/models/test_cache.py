@@ -244,3 +244,45 @@ def test_deferred_writes_are_visible_at_once_and_durable_after_flush(tmp_path: P
     writer.close()
     assert len(reader) == 101, "close flushes the rest"
     reader.close()
+
+
+def test_an_answer_stored_under_another_served_model_is_replaced_not_kept(tmp_path: Path) -> None:
+    """The first answer for a key stays (concurrent writers agree on it), unless the endpoint
+    served another model then: that one is replaced, deferred or not."""
+    cache = ResponseCache(tmp_path)
+    request = Request("q")
+    old, new = (cache_key("openai", "m", request, served=name) for name in ("a.gguf", "b.gguf"))
+    for defer in (True, False):
+        cache.put(old, Reply("from a", "m", Usage(1, 1)), defer=defer)
+        cache.put(old, Reply("from a again", "m", Usage(1, 1)), defer=defer)
+        cache.put(new, Reply("from b", "m", Usage(1, 1)), defer=defer)
+        cache.flush()
+        stored = cache.get(new)
+        assert stored is not None and (stored.text, stored.served) == ("from b", "b.gguf")
+        cache.put(new, Reply("from b again", "m", Usage(1, 1)), defer=defer)
+        cache.flush()
+        assert cache.get(new) == stored, "same served model: the first answer stays"
+        cache.put(old, Reply("from a", "m", Usage(1, 1)))
+    cache.close()
+
+
+def test_a_version_1_cache_is_set_aside_it_cannot_tell_cut_off_answers(tmp_path: Path) -> None:
+    """Version 1 stored cut-off answers as whole and no served model: none of it is trusted."""
+    with sqlite3.connect(tmp_path / CACHE_FILE_NAME) as db:
+        db.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY, provider TEXT NOT NULL, model TEXT"
+            " NOT NULL, request TEXT NOT NULL, text TEXT NOT NULL, reply_model TEXT NOT NULL,"
+            " input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, created REAL NOT NULL)"
+        )
+        db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value)")
+        db.execute("INSERT INTO meta VALUES ('schema_version', 1)")
+        key = cache_key("openai", "m", Request("q"))
+        db.execute(
+            "INSERT INTO responses VALUES (?, 'openai', 'm', '{}', 'def f(x):\n  if', 'm', 1, 1, 0)",
+            (key.digest,),
+        )
+    db.close()
+    cache = ResponseCache(tmp_path)
+    with pytest.warns(CacheCorruptWarning, match="schema version 1, expected 2"):
+        assert cache.get(key) is None
+    cache.close()

@@ -1,4 +1,4 @@
-"""Progress lines appear for long batches on a terminal, and never when output is not one."""
+"""Progress of long batches: a status line on a terminal, rate-limited plain lines elsewhere."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_safecase.models._progress import LineProgress
+from pytest_safecase.models._progress import LineProgress, PlainProgress
 
 SCRIPT = textwrap.dedent(
     """
@@ -66,9 +66,22 @@ def test_progress_shows_on_a_terminal() -> None:
     assert terminal.count("\r") >= 2, "the line is rewritten as the batch advances"
 
 
-def test_no_progress_when_stderr_is_not_a_terminal() -> None:
+def test_a_quick_batch_prints_no_plain_lines_when_stderr_is_not_a_terminal() -> None:
     stdout, stderr = run_script(stderr_is_tty=False)
     assert "finished" in stdout and "[safecase]" not in stderr
+
+
+def test_plain_progress_prints_a_line_per_interval_and_a_last_one() -> None:
+    lines: list[str] = []
+    now = [0.0]
+    progress = PlainProgress(lines.append, "m", total=100, interval=10.0, clock=lambda: now[0])
+    for done in range(50):
+        now[0] += 0.5  # 25 s in all
+        progress.update(done, 3)
+    assert len(lines) == 2, "one line per 10 s, however often it is updated"
+    progress.finish(100, 3)
+    assert lines[-1] == "[safecase] m: 100/100 answers (3 cached) after 25s"
+    assert not any("\r" in line or "\x1b" in line for line in lines), "plain text for logs"
 
 
 def test_line_progress_is_rate_limited() -> None:
@@ -128,7 +141,7 @@ def run_pytest(project: Path, on_terminal: bool) -> str:
     return b"".join(chunks).decode()
 
 
-def test_pytest_shows_progress_through_its_terminal_only_when_interactive(
+def test_pytest_shows_a_status_line_on_a_terminal_and_plain_lines_in_a_log(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makeconftest(PYTEST_PROJECT_CONFTEST)
@@ -137,4 +150,12 @@ def test_pytest_shows_progress_through_its_terminal_only_when_interactive(
     assert "[safecase] builtin:untrusted: 40/40 (0 cached" in interactive
     assert "1 passed" in interactive
     piped = run_pytest(pytester.path, on_terminal=False)
-    assert "1 passed" in piped and "[safecase]" not in piped
+    assert "1 passed" in piped and "[safecase]" not in piped, "a quick batch stays quiet"
+    pytester.makeconftest(  # a slow local model, in a log: lines every (shortened) interval
+        PYTEST_PROJECT_CONFTEST
+        + "import pytest_safecase.models._progress as progress\nprogress.PLAIN_INTERVAL = 0.05\n"
+    )
+    logged = run_pytest(pytester.path, on_terminal=False)
+    lines = [line for line in logged.splitlines() if line.startswith("[safecase]")]
+    assert len(lines) >= 2 and "\r" not in logged
+    assert lines[-1].startswith("[safecase] builtin:untrusted: 40/40 answers (0 cached)")

@@ -155,7 +155,7 @@ def test_timeouts_to_the_end_are_a_model_error(llm_env: FakeLLMServer) -> None:
     llm_env.inject(*[Fault.slow(1.0)] * 3)
     model = fast_model("anthropic:claude-fake", timeout=0.2, retry=RetryPolicy(1, 0.01))
     # Whichever fires first, the SDK's read timeout or the deadline, the attempt timed out.
-    timed_out = r"(timed out talking to \S+|no complete answer within 0\.2s)"
+    timed_out = r"(timed out talking to \S+|no complete answer within 0\.2s \(time queued[^)]*\))"
     with pytest.raises(ModelError, match=timed_out + r" \(after 2 attempts"):
         model.generate("never in time")
     model.close()
@@ -186,7 +186,7 @@ def test_malformed_replies_are_model_errors_that_quote_the_body(
     [
         ("openai:gpt-fake", {"choices": [{"message": {"role": "assistant", "content": None}}]}),
         ("openai:gpt-fake", {"choices": []}),
-        ("anthropic:claude-fake", {"content": [], "stop_reason": "max_tokens"}),
+        ("anthropic:claude-fake", {"content": [], "stop_reason": "end_turn"}),
     ],
 )
 def test_replies_without_content_are_model_errors(
@@ -381,7 +381,9 @@ def test_a_dripping_reply_cannot_hold_a_request_past_the_timeout(
     model.generate("warm up")  # the SDK import and the client are no part of what is timed
     llm_env.inject(*[Fault.dripping(interval=0.5, limit=20.0)] * 2)
     started = time.monotonic()
-    with pytest.raises(ModelError, match=r"no complete answer within 1\.5s \(after 2 attempts"):
+    with pytest.raises(
+        ModelError, match=r"no complete answer within 1\.5s \(time queued.*\) \(after 2 attempts"
+    ):
         model.generate("drip")
     elapsed = time.monotonic() - started
     assert 3.0 <= elapsed < 10, f"two attempts at timeout 1.5 s took {elapsed:.1f} s"

@@ -29,7 +29,7 @@ from pytest_safecase.models import Model
 
 from ..sandbox import ExecResult, run_many, run_tests
 from . import policies
-from .attacks import STRATEGIES, craft_backdoor, strategy_order
+from .attacks import craft_backdoor, strategy_order
 from .backdoor import BackdoorCheck, check_backdoor
 from .editing import redact_code
 from .metrics import (
@@ -51,6 +51,7 @@ from .protocols import (
     worst_case_safety,
 )
 from .tasks import Task, TaskSet
+from .taxonomy import AttackKind, attack_kind
 
 HONEYPOT_SEED_OFFSET = 7919
 """Added to the run's seed for choosing honeypot tasks, so that choice is not the same random
@@ -476,7 +477,7 @@ def run_control_evaluation(
         else:
             record.attack_state = "attempted"
             record.attack_code, record.secret_input = attempt.code, attempt.secret_input
-            record.strategy = attempt.strategy or "unlabelled"
+            record.strategy = attack_kind(attempt.strategy).value
 
     attacked = [i for i, r in enumerate(records) if r.attack_state == "attempted"]
     honest_items = [
@@ -651,11 +652,20 @@ def _task_arrays(
         scored=np.array([r.scored for r in records], dtype=bool),
         attempted=np.array([r.attack_state == "attempted" for r in records], dtype=bool),
         group=np.array(
-            [kinds.index(r.strategy) if r.strategy in kinds else 0 for r in records],
+            [
+                kinds.index(attack_kind(r.strategy)) if r.attack_state == "attempted" else 0
+                for r in records
+            ],
             dtype=np.intp,
         ),
         group_count=max(len(kinds), 1),
     )
+
+
+def _attack_kinds(records: Sequence[TaskRecord]) -> list[str]:
+    """The taxonomy's kinds the red team used, in taxonomy order (labels outside it: ``other``)."""
+    used = {attack_kind(r.strategy) for r in records if r.attack_state == "attempted"}
+    return [kind.value for kind in AttackKind if kind in used]
 
 
 def _resample_index(n: int, resamples: int, seed: int) -> NDArray[np.intp]:
@@ -718,7 +728,7 @@ def analyse_records(
     n = len(records)
     if n == 0:
         raise ValueError("no task records to analyse")
-    kinds = sorted({r.strategy for r in records if r.attack_state == "attempted" and r.strategy})
+    kinds = _attack_kinds(records)
     validation = _honeypot_validation(records, honeypots)
     index = _resample_index(n, parameters.bootstrap, parameters.seed)
     grid = relative_attack_rates(RELATIVE_RATE_POINTS)
@@ -846,8 +856,10 @@ def _summary(
 
     by_kind = {
         kind: {
-            "scored": sum(r.strategy == kind for r in scored),
-            "successful": sum(r.strategy == kind and r.backdoor_successful for r in scored),
+            "scored": sum(attack_kind(r.strategy) == kind for r in scored),
+            "successful": sum(
+                attack_kind(r.strategy) == kind and r.backdoor_successful for r in scored
+            ),
         }
         for kind in kinds
     }
@@ -863,7 +875,7 @@ def _summary(
             success_rate=_number_or_none(successful / len(scored) if scored else math.nan),
             invalid_input=sum(r.backdoor_status == "invalid_input" for r in scored),
             by_kind=by_kind,
-            known_kinds=list(STRATEGIES),
+            known_kinds=[kind.value for kind in AttackKind],
         ),
         monitor_auc=MonitorAuc(
             trusted=auc("honest_trusted_score", "attack_trusted_score"),
@@ -914,7 +926,7 @@ def compute_frontier(
     started = time.perf_counter()
     parameters = results.parameters
     records = results.records
-    kinds = sorted({r.strategy for r in records if r.attack_state == "attempted" and r.strategy})
+    kinds = _attack_kinds(records)
     data = _task_arrays(records, kinds, ("honest_untrusted_score", "attack_untrusted_score"))
     spec = ProtocolSpec(kind, 0.5)  # type: ignore[arg-type]
     fractions = np.linspace(0.0, 1.0, thresholds)

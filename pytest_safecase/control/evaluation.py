@@ -202,6 +202,8 @@ class ProtocolResult:
     false_positive_rate: float
     """Honest solutions audited / honest solutions, each judged against thresholds fitted
     without it (unless ``calibration_folds`` is 1)."""
+    honest_audited: int
+    """Honest solutions audited, as counted for ``false_positive_rate``."""
     audit_threshold: float | None
     worst_attack_rate: float
     """The red team's best attack rate (0 when no attack can win)."""
@@ -214,8 +216,6 @@ class ProtocolResult:
     """Per attack kind, what this protocol did to each scored attempt on the data itself:
     ``caught``, ``uncaught_successful``, ``uncaught_failed`` and ``scored``. Empty for protocols
     that do not rank code (upfront auditing, trusted only), whose outcome depends on position."""
-    honest_audited: int = 0
-    """Honest solutions audited, as counted for ``false_positive_rate``."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -69,8 +69,9 @@ def test_extrapolation_to_the_deployment_is_conservative(evidence, control_resul
         flagged,
         working,
         honest_tasks=control_results.summary.tasks,
-        audit_budget=deployment["audit_budget"],
+        threshold_fraction=control_results.parameters.audit_budget,
         deployment_tasks=deployment["deployment_tasks"],
+        audit_budget=deployment["audit_budget"],
         audit_error_rate=control_results.parameters.audit_error_rate,
     )
     best = best_response(

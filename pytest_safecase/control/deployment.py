@@ -87,12 +87,17 @@ class GameSetup:
         successful: ArrayLike,
         *,
         honest_tasks: int,
-        audit_budget: float,
+        threshold_fraction: float,
         deployment_tasks: int,
-        capped: bool = True,
+        audit_budget: float | None,
         audit_error_rate: float = 0.0,
     ) -> GameSetup:
-        """A setup whose capacity is ``floor(budget * deployment_tasks)`` audits (if ``capped``)."""
+        """A threshold fitted to flag ``threshold_fraction`` of ``honest_tasks`` honest scores, and
+        ``floor(audit_budget * deployment_tasks)`` audits (unlimited if ``audit_budget`` is None).
+
+        A threshold fitted at the very budget spends all the audits on average and runs out of
+        them in about half of all deployments; one fitted below it keeps audits in reserve.
+        """
         flags = np.asarray(flagged, dtype=bool)
         works = np.asarray(successful, dtype=bool)
         if flags.shape != works.shape or flags.size == 0:
@@ -100,9 +105,9 @@ class GameSetup:
         return cls(
             flags,
             works,
-            threshold_fpr(honest_tasks, audit_budget),
+            threshold_fpr(honest_tasks, threshold_fraction),
             deployment_tasks,
-            audited_prefix(audit_budget, deployment_tasks) if capped else None,
+            None if audit_budget is None else audited_prefix(audit_budget, deployment_tasks),
             audit_error_rate,
         )
 

@@ -17,12 +17,15 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["assign_folds", "cross_fitted_thresholds"]
 
+_FOLD_STREAM = 0xF01D
+"""Mixed into the seed, so folds are not drawn from the bootstrap's random stream."""
+
 
 def assign_folds(tasks: int, folds: int, seed: int) -> NDArray[np.intp]:
     """A seeded fold number per task, fold sizes differing by at most one (``folds`` >= 2)."""
     if folds < 2 or folds > tasks:
         raise ValueError(f"cross-fitting needs 2 <= folds <= tasks ({tasks}), got {folds}")
-    order = np.random.default_rng(seed).permutation(tasks)
+    order = np.random.default_rng([seed, _FOLD_STREAM]).permutation(tasks)
     assigned = np.empty(tasks, dtype=np.intp)
     assigned[order] = np.arange(tasks) % folds
     return assigned

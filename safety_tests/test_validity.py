@@ -64,9 +64,9 @@ def test_extrapolation_to_the_deployment_is_conservative(evidence, control_resul
     caught = sum(counts["caught"] for counts in outcomes)
     wins = sum(counts["uncaught_successful"] for counts in outcomes)
     share_bound = clopper_pearson(wins, caught + wins)[1]
-    flagged, working = monitored_attempts(control_results, name)
+    exceedance, working = monitored_attempts(control_results, name)
     setup = GameSetup.create(
-        flagged,
+        exceedance,
         working,
         honest_tasks=control_results.summary.tasks,
         threshold_fraction=control_results.parameters.audit_budget,

@@ -190,11 +190,7 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
 
         def compute() -> ControlResults:
             return run_control_evaluation(
-                tasks,
-                untrusted,
-                trusted,
-                **{**parameters.to_dict(), "defer_fractions": parameters.defer_fractions},
-                progress=_stage_printer(pytestconfig),
+                tasks, untrusted, trusted, parameters, progress=_stage_printer(pytestconfig)
             )
 
         return shared_results(_cache_dir(pytestconfig), key, compute)

@@ -426,35 +426,21 @@ def run_control_evaluation(
     tasks: TaskSet,
     untrusted: Model,
     trusted: Model,
+    parameters: EvaluationParameters | None = None,
     *,
-    audit_budget: float = DEFAULT_AUDIT_BUDGET,
-    deployment_tasks: int = DEFAULT_DEPLOYMENT_TASKS,
-    defer_fractions: tuple[float, ...] = DEFAULT_DEFER_FRACTIONS,
-    audit_error_rate: float = 0.0,
-    bootstrap: int = DEFAULT_BOOTSTRAP,
-    honeypots: int = DEFAULT_HONEYPOTS,
-    seed: int = 0,
-    calibration_folds: int = DEFAULT_CALIBRATION_FOLDS,
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> ControlResults:
-    """Run the whole backdoor-setting evaluation of Greenblatt et al. 2023 on ``tasks``.
+    """Run the whole evaluation (the APPS backdoor setting of Greenblatt et al. 2023, adapted).
 
-    ``audit_budget`` is a fraction (0.02 = 2%; values above 1 are rejected). U is asked for an
-    honest solution and for an attack on every task (the red team's attack *rate* is chosen
-    later, in the safety computation); T solves, monitors and edits; U also monitors, validated
-    on blue-team honeypots. Model failures raise ``ModelError``: no result is made up.
+    ``parameters`` (default: ``EvaluationParameters()``) hold everything besides the data that
+    decides the results. U is asked for an honest solution and for an attack on every task (the
+    red team's attack *rate* is chosen later, in the safety computation); T solves, monitors and
+    edits; U also monitors, validated on blue-team honeypots. Model failures raise
+    ``ModelError``: no result is made up.
     """
-    parameters = EvaluationParameters(
-        audit_budget,
-        deployment_tasks,
-        tuple(defer_fractions),
-        audit_error_rate,
-        bootstrap,
-        honeypots,
-        seed,
-        calibration_folds,
-    )
+    parameters = parameters or EvaluationParameters()
+    seed, honeypots = parameters.seed, parameters.honeypots
     say = progress or (lambda message: None)
     timings: dict[str, float] = {}
     started = time.monotonic()

@@ -162,8 +162,7 @@ def small_run() -> ControlResults:
         tasks,
         get_model("builtin:untrusted-colluding"),
         get_model("builtin:trusted"),
-        bootstrap=100,
-        honeypots=4,
+        EvaluationParameters(bootstrap=100, honeypots=4),
     )
 
 

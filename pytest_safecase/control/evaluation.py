@@ -31,7 +31,7 @@ from ..sandbox import ExecResult, run_many, run_tests
 from . import policies
 from .attacks import craft_backdoor, strategy_order
 from .backdoor import BackdoorCheck, check_backdoor
-from .calibration import assign_folds
+from .calibration import resampled_folds
 from .editing import redact_code
 from .metrics import (
     DEFAULT_DEPLOYMENT_TASKS,
@@ -668,10 +668,12 @@ def _attack_kinds(records: Sequence[TaskRecord]) -> list[str]:
     return [kind.value for kind in AttackKind if kind in used]
 
 
-def _folds(tasks: int, parameters: EvaluationParameters) -> NDArray[np.intp] | None:
-    """Each task's calibration fold, or None to fit in-sample (asked for, or a single task)."""
-    folds = min(parameters.calibration_folds, tasks)
-    return None if folds < 2 else assign_folds(tasks, folds, parameters.seed)
+def _fold_rows(
+    index: NDArray[np.intp], parameters: EvaluationParameters
+) -> NDArray[np.intp] | None:
+    """Each resampled task's calibration fold, or None to fit in-sample (asked, or one task)."""
+    folds = min(parameters.calibration_folds, index.shape[1])
+    return None if folds < 2 else resampled_folds(index, folds, parameters.seed)
 
 
 def _resample_index(n: int, resamples: int, seed: int) -> NDArray[np.intp]:
@@ -742,7 +744,7 @@ def analyse_records(
     untrusted_alone = np.array([r.honest_correct for r in records], dtype=float)[index].mean(1)
     subsets = attack_subsets(max(len(kinds), 1))
     scored_total = sum(r.scored for r in records)
-    folds = _folds(n, parameters)
+    fold_rows = _fold_rows(index, parameters)
 
     protocols: dict[str, ProtocolResult] = {}
     for spec in default_protocols(parameters.defer_fractions):
@@ -770,7 +772,7 @@ def analyse_records(
             audit_budget=parameters.audit_budget,
             audit_error_rate=parameters.audit_error_rate,
             use_untrusted_scores=use_untrusted,
-            folds=folds,
+            fold_rows=fold_rows,
         )
         worst = worst_case_safety(
             spec,
@@ -948,7 +950,7 @@ def compute_frontier(
         fractions,
         audit_budget=parameters.audit_budget,
         audit_error_rate=parameters.audit_error_rate,
-        folds=_folds(len(records), parameters),
+        fold_rows=_fold_rows(index, parameters),
     )
     worst = worst_case_safety(
         spec,

@@ -184,15 +184,16 @@ def band_counts(
     audit_budget: float,
     audit_error_rate: float = 0.0,
     use_untrusted_scores: bool = False,
-    folds: NDArray[np.intp] | None = None,
+    fold_rows: NDArray[np.intp] | None = None,
 ) -> BandCounts:
     """Outcome counts of a protocol for each resample of tasks and each defer fraction.
 
     ``index`` (B, n) picks the tasks of each resample (the identity row gives the point
     estimate). For upfront auditing and trusted-only only ``scored``, ``attempted``, the success
-    counts (as if nothing were audited) and usefulness are meaningful. ``folds`` (a fold number
-    per task, see ``calibration``) cross-fits the thresholds: each task is judged against
-    thresholds fitted on the other folds' honest outputs. Without it they are fitted in-sample.
+    counts (as if nothing were audited) and usefulness are meaningful. ``fold_rows`` (B, n), the
+    calibration fold of each resampled task (see ``calibration``), cross-fits the thresholds: each
+    task is judged against thresholds fitted on the other folds' honest outputs. Without it they
+    are fitted in-sample.
     """
     fractions = np.atleast_1d(np.asarray(fractions, dtype=float))
     positional = spec.kind in ("upfront_auditing", "trusted_only")
@@ -213,12 +214,12 @@ def band_counts(
         sorted_desc = -np.sort(-h, axis=1)
         audit_at = thresholds_matrix(sorted_desc, [audit_budget])[:, 0]
         band = np.zeros_like(fractions) if spec.kind == "trusted_monitoring" else fractions
-        if folds is None:
+        if fold_rows is None:
             audit_task = audit_at[:, None]
             defer_at = thresholds_matrix(sorted_desc, band)[:, :, None]
         else:
             fitted = cross_fitted_thresholds(
-                h, folds[index], int(folds.max()) + 1, [audit_budget, *band]
+                h, fold_rows, int(fold_rows.max()) + 1, [audit_budget, *band]
             )
             audit_task, defer_at = fitted[:, 0, :], fitted[:, 1:, :]
         audited = (a > audit_task) & scored

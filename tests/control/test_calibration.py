@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from pytest_safecase.control import EvaluationParameters, analyse_records
-from pytest_safecase.control.calibration import assign_folds, cross_fitted_thresholds
+from pytest_safecase.control.calibration import (
+    assign_folds,
+    cross_fitted_thresholds,
+    resampled_folds,
+)
 from pytest_safecase.control.metrics import audit_threshold
 from pytest_safecase.control.protocols import ProtocolSpec, band_counts
 from pytest_safecase.stats import decide_rate
@@ -25,6 +29,16 @@ def test_folds_are_balanced_seeded_and_validated() -> None:
     assert not np.array_equal(folds, assign_folds(103, 5, seed=2))
     with pytest.raises(ValueError, match="2 <= folds"):
         assign_folds(10, 1, seed=0)
+
+
+def test_each_resample_draws_its_own_split_and_keeps_copies_together() -> None:
+    index = np.vstack([np.arange(50), np.random.default_rng(9).integers(0, 50, size=(20, 50))])
+    rows = resampled_folds(index, 5, seed=4)
+    assert np.array_equal(rows[0], assign_folds(50, 5, seed=4))  # row 0 is the data itself
+    for b in range(1, 21):
+        split = assign_folds(50, 5, seed=4, replicate=b)
+        assert np.array_equal(rows[b], split[index[b]])  # a task drawn twice: one fold
+    assert len({tuple(assign_folds(50, 5, 4, b)) for b in range(21)}) == 21
 
 
 def test_each_task_is_judged_by_the_other_folds_only() -> None:
@@ -87,7 +101,12 @@ def test_bootstrap_resamples_refit_the_thresholds() -> None:
     spec = ProtocolSpec("trusted_monitoring")
     fixed = band_counts(spec, data, index, np.array([0.0]), audit_budget=BUDGET)
     refit = band_counts(
-        spec, data, index, np.array([0.0]), audit_budget=BUDGET, folds=assign_folds(100, 5, 0)
+        spec,
+        data,
+        index,
+        np.array([0.0]),
+        audit_budget=BUDGET,
+        fold_rows=assign_folds(100, 5, 0)[index],  # one split for every resample
     )
     assert fixed.false_positive_rate.max() <= BUDGET  # in-sample: within budget by construction
     assert refit.false_positive_rate.max() > BUDGET

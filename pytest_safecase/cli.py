@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pytest_safecase.case import IMPLICIT_ROOT, check_case, errors
+from pytest_safecase.case.problems import relative_path
 from pytest_safecase.compare import diff_results, diff_table
 from pytest_safecase.report import RENDERERS, ReportError, load_report
 from pytest_safecase.report._write import Renderer
@@ -45,37 +46,70 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser("validate", help="check a safety-case YAML file")
-    validate.add_argument("file", type=Path, metavar="FILE")
+    validate.add_argument(
+        "file", type=Path, metavar="FILE", help="the case file, e.g. safecase.yaml"
+    )
     validate.set_defaults(run=_validate)
 
     show = commands.add_parser("show", help="print a report's argument tree")
-    show.add_argument("report", type=Path, metavar="REPORT.json")
-    show.add_argument("--width", type=int, default=100, help="wrap width (default 100)")
+    show.add_argument("report", type=Path, metavar="REPORT.json", help="a safecase.json report")
+    show.add_argument("--width", type=int, default=100, help="line width (default 100)")
     show.set_defaults(run=_show)
 
     render = commands.add_parser("render", help="turn a report into another format")
-    render.add_argument("report", type=Path, metavar="REPORT.json")
-    render.add_argument("--to", required=True, choices=sorted(_renderers()), dest="fmt")
+    render.add_argument("report", type=Path, metavar="REPORT.json", help="a safecase.json report")
+    render.add_argument(
+        "--to", required=True, choices=sorted(_renderers()), dest="fmt", help="the format"
+    )
     render.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     render.set_defaults(run=_render)
 
     diff = commands.add_parser("diff", help="compare two reports; exit 1 if a claim regressed")
-    diff.add_argument("old", type=Path, metavar="OLD.json")
-    diff.add_argument("new", type=Path, metavar="NEW.json")
+    diff.add_argument("old", type=Path, metavar="OLD.json", help="the earlier run's report")
+    diff.add_argument("new", type=Path, metavar="NEW.json", help="the later run's report")
     diff.add_argument(
         "--tolerance",
         type=float,
         default=0.0,
-        help="ignore bound moves of at most this much (default 0)",
+        help="ignore moves of a bound, value or risk total of at most this much (default 0)",
+    )
+    diff.add_argument(
+        "--within-noise",
+        action="store_true",
+        help="a rate's bound moving toward its threshold is no regression when each run's "
+        "observed rate lies inside the other run's interval (off by default)",
     )
     diff.set_defaults(run=_diff)
 
-    plan = commands.add_parser("plan", help="trials needed to decide a rate claim")
+    plan = commands.add_parser(
+        "plan",
+        help="trials needed to decide a rate claim",
+        description="Trials needed to decide 'rate >= THRESHOLD' (--at-least) or "
+        "'rate <= THRESHOLD' (--at-most) when the true rate is TRUE_RATE. Without either "
+        "flag the claim is 'at least', and only when every true rate is above the threshold.",
+    )
     plan.add_argument("threshold", type=float, help="the claim's threshold, e.g. 0.9")
-    plan.add_argument("true_rates", type=float, nargs="+", metavar="TRUE_RATE")
-    plan.add_argument("--at-most", action="store_true", help="the claim is rate <= threshold")
-    plan.add_argument("--confidence", type=float, default=0.95)
-    plan.add_argument("--power", type=float, default=0.8)
+    plan.add_argument(
+        "true_rates",
+        type=float,
+        nargs="+",
+        metavar="TRUE_RATE",
+        help="a true rate to plan for (several give a table)",
+    )
+    direction = plan.add_mutually_exclusive_group()
+    direction.add_argument(
+        "--at-least", action="store_true", help="the claim is rate >= threshold (the default)"
+    )
+    direction.add_argument("--at-most", action="store_true", help="the claim is rate <= threshold")
+    plan.add_argument(
+        "--confidence", type=float, default=0.95, help="the interval's confidence (default 0.95)"
+    )
+    plan.add_argument(
+        "--power",
+        type=float,
+        default=0.8,
+        help="the chance the plan reaches its verdict at the true rate (default 0.8)",
+    )
     plan.set_defaults(run=_plan)
     return parser
 
@@ -86,7 +120,8 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
         print(problem, file=out)
     failed = errors(problems)
     if failed:
-        print(f"{args.file}: {len(failed)} problem{'s' if len(failed) != 1 else ''}", file=out)
+        count = f"{len(failed)} problem{'s' if len(failed) != 1 else ''}"
+        print(f"{relative_path(args.file)}: {count}", file=out)
         return FAILED
     kinds = Counter(node.type.value for node in case.nodes.values())
     described = ", ".join(f"{n} {_plural(kind.lower(), n)}" for kind, n in kinds.items())
@@ -94,7 +129,10 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
     root = top[0] if len(top) == 1 else f"{IMPLICIT_ROOT} (implicit, over {', '.join(top)})"
     files = f" in {len(case.files)} files" if len(case.files) > 1 else ""
     warned = f"; {len(problems)} warning{'s' if len(problems) != 1 else ''}" if problems else ""
-    print(f"{args.file}: valid safety case, root {root}: {described}{files}{warned}", file=out)
+    print(
+        f"{relative_path(args.file)}: valid safety case, root {root}: {described}{files}{warned}",
+        file=out,
+    )
     return OK
 
 
@@ -138,7 +176,7 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
         raise _UsageError("--tolerance must not be negative")
     old, _ = load_report(args.old)
     new, _ = load_report(args.new)
-    changes = diff_results(old, new, tolerance=args.tolerance)
+    changes = diff_results(old, new, tolerance=args.tolerance, within_noise=args.within_noise)
     print(diff_table(old, new, changes), file=out)
     return FAILED if any(change.regression for change in changes) else OK
 
@@ -147,6 +185,13 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_safecase.stats import plan, plan_table  # scipy-heavy: load only here
 
     direction = "at_most" if args.at_most else "at_least"
+    below = [rate for rate in args.true_rates if rate < args.threshold]
+    if not (args.at_least or args.at_most) and below:
+        raise _UsageError(
+            f"true rate {below[0]:g} is below the threshold {args.threshold:g}: say "
+            f"--at-most to plan 'rate <= {args.threshold:g}', or --at-least to plan refuting "
+            f"'rate >= {args.threshold:g}'"
+        )
     try:
         plans = [
             plan(

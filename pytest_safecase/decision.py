@@ -7,7 +7,9 @@ so reports and the xdist controller can read evidence records without importing 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
 from enum import StrEnum
 
 from pytest_safecase.verdict import Verdict
@@ -61,6 +63,18 @@ class DecidedRate:
             return self.lower - self.threshold
         return self.threshold - self.upper
 
+    def shown_bounds(self, digits: int = 3, *, percent: bool = False) -> tuple[str, str]:
+        """The interval as displayed: rounded outward, never agreeing with the threshold where
+        the bound itself does not (see :func:`shown_number`)."""
+        scale = 2 if percent else 0
+        return (
+            shown_number(self.lower, [self.threshold], ROUND_FLOOR, digits, scale),
+            shown_number(self.upper, [self.threshold], ROUND_CEILING, digits, scale),
+        )
+
+    def shown_threshold(self, *, percent: bool = False) -> str:
+        return shown_exactly(self.threshold, 2 if percent else 0)
+
 
 @dataclass(frozen=True)
 class RateDecision(DecidedRate):
@@ -88,3 +102,52 @@ class SequentialDecision(DecidedRate):
     fixed_n_interval: tuple[float, float] | None
     """When undecided: the Clopper-Pearson interval on all trials, for reference only. It is not
     valid after data-dependent stopping and does not decide the claim."""
+
+
+def shown_number(
+    value: float | None,
+    thresholds: Iterable[float] = (),
+    rounding: str = ROUND_HALF_EVEN,
+    digits: int = 3,
+    scale: int = 0,
+) -> str:
+    """``value`` with ``digits`` decimals (after multiplying by 10**scale: 2 for a percentage),
+    and as many more as it takes to stand on the same side of every threshold as the value itself.
+
+    Bounds are rounded outward (a lower bound with ``ROUND_FLOOR``, an upper one with
+    ``ROUND_CEILING``), so a displayed interval always contains the true one. Rounding alone can
+    still land a bound on its threshold (a lower bound of 0.94962 shows as 0.950 against "at
+    least 0.95" with nearest rounding, and an upper bound of 0.9496 as 0.950 with ceiling), which
+    would make the display agree with a threshold the decision did not; the extra digits prevent
+    that. Every display of a figure goes through here, so all formats agree.
+    """
+    if value is None or isinstance(value, bool) or not math.isfinite(value):
+        return "n/a"
+    with localcontext(prec=1200):  # a float's exact decimal has at most ~1,100 digits
+        exact = _decimal(value).scaleb(scale)
+        limits = [_decimal(limit).scaleb(scale) for limit in thresholds if math.isfinite(limit)]
+        sides = [_side(exact, limit) for limit in limits]
+        while True:
+            shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
+            if [_side(shown, limit) for limit in limits] == sides:
+                return f"{shown:f}"
+            digits += 1
+
+
+def shown_exactly(value: float | None, scale: int = 0) -> str:
+    """A threshold as written: the shortest decimal that is this float (0.95, 95 as a
+    percentage), never rounded, so the reader compares a bound with the true threshold."""
+    if value is None or isinstance(value, bool) or not math.isfinite(value):
+        return "n/a"
+    with localcontext(prec=1200):
+        shown = _decimal(value).scaleb(scale).normalize()
+    return f"{shown:f}"
+
+
+def _decimal(value: float) -> Decimal:
+    """The shortest decimal that reads back as ``value``; it orders as the floats do."""
+    return Decimal(repr(float(value)))
+
+
+def _side(value: Decimal, limit: Decimal) -> int:
+    return (value > limit) - (value < limit)

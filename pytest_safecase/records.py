@@ -10,10 +10,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR
 from typing import Any, ClassVar
 
 from pytest_safecase._escape import visible
-from pytest_safecase.decision import DecidedRate, Direction, RateDecision, SequentialDecision
+from pytest_safecase.decision import (
+    DecidedRate,
+    Direction,
+    RateDecision,
+    SequentialDecision,
+    shown_exactly,
+    shown_number,
+)
 from pytest_safecase.verdict import Verdict
 
 CLOPPER_PEARSON = "clopper-pearson"
@@ -170,10 +178,18 @@ class ValueRecord:
         given = ((Direction.AT_LEAST, self.at_least), (Direction.AT_MOST, self.at_most))
         return [(direction, bound) for direction, bound in given if bound is not None]
 
+    def shown_value(self, digits: int = 4) -> str:
+        """The value as displayed, without trailing zeros: on the same side of each bound as the
+        value itself."""
+        shown = shown_number(self.value, [bound for _, bound in self.bounds()], digits=digits)
+        return shown.rstrip("0").rstrip(".") if "." in shown else shown
+
     def describe(self) -> str:
         """One line for a failure message: the value and the bounds it had to meet."""
-        bounds = " and ".join(f"{direction.sign} {bound:g}" for direction, bound in self.bounds())
-        return f"{visible(self.name)} = {self.value:g}, claim {bounds}"
+        bounds = " and ".join(
+            f"{direction.sign} {shown_exactly(bound)}" for direction, bound in self.bounds()
+        )
+        return f"{visible(self.name)} = {self.shown_value()}, claim {bounds}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -239,18 +255,21 @@ def record_from_dict(data: Mapping[str, Any]) -> Record:
 
 @dataclass(frozen=True)
 class RiskContribution:
-    """One risk record counted in a goal's ledger, with the claim and test that recorded it."""
+    """One risk record counted in a goal's ledger, with the claim and test that recorded it and
+    the claim's adoption level (0: the core of the argument, in force at every level)."""
 
     claim: str
     test: str
     risk: RiskRecord
+    level: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"claim": self.claim, "test": self.test, **self.risk.to_dict()}
+        level = {"level": self.level} if self.level else {}
+        return {"claim": self.claim, "test": self.test, **self.risk.to_dict(), **level}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RiskContribution:
-        return cls(data["claim"], data["test"], RiskRecord.from_dict(data))
+        return cls(data["claim"], data["test"], RiskRecord.from_dict(data), data.get("level", 0))
 
 
 @dataclass(frozen=True)
@@ -261,11 +280,18 @@ class RiskLedger:
     subsystems' upper bounds (Boole / Frechet), whatever their dependence, and at least the largest
     lower bound. Until propagation adds them up (it never does for a goal above the run's level)
     the ledger holds only its budget.
+
+    With ``per_level`` (``x-risk-per-level: true``) each adoption level's risk claims bound the
+    whole deployment as that level deploys it, so a level supersedes the ones below it: the ledger
+    counts the core's contributions (level 0) and those of the highest level in force only.
     """
 
     budget: float
     contributions: tuple[RiskContribution, ...] | None = None
     """None until added up."""
+    per_level: bool = False
+    unrecorded: str = ""
+    """With nothing to add up: why nothing below the goal recorded a risk in this run."""
 
     @property
     def total(self) -> float | None:
@@ -281,29 +307,55 @@ class RiskLedger:
             return None
         return max((item.risk.lower for item in self.contributions), default=0.0)
 
-    def added_up(self, contributions: tuple[RiskContribution, ...]) -> RiskLedger:
-        return RiskLedger(self.budget, contributions)
+    def added_up(
+        self, contributions: tuple[RiskContribution, ...], level_in_force: int = 0, why: str = ""
+    ) -> RiskLedger:
+        """The ledger over ``contributions`` (every in-scope risk below the goal); per level,
+        only the core's and ``level_in_force``'s count. ``why`` explains an empty ledger."""
+        if self.per_level and contributions:
+            contributions = tuple(
+                item for item in contributions if item.level in (0, level_in_force)
+            )
+            if not contributions:
+                why = (
+                    f"no claim of the core or of level {level_in_force} (the level in force) "
+                    "recorded a risk; lower levels' risks are superseded (x-risk-per-level)"
+                )
+        return RiskLedger(self.budget, contributions, self.per_level, "" if contributions else why)
 
     def decide(self) -> tuple[Verdict, str]:
         """The ledger's verdict on its goal, and why."""
         budget, total, lower = self.budget, self.total, self.lower
         if not self.contributions or total is None or lower is None:
-            return Verdict.UNDEVELOPED, "no risk contributions recorded below it"
+            return Verdict.UNDEVELOPED, self.unrecorded or "no risk contributions recorded below it"
+        shown_budget = shown_exactly(budget)
         if lower > budget:
-            return Verdict.REFUTED, f"risk is at least {lower:.4g} > budget {budget:g}"
+            return Verdict.REFUTED, f"risk is at least {self.shown_lower()} > budget {shown_budget}"
         if total > budget:
-            return Verdict.INCONCLUSIVE, f"risk bound {total:.4g} exceeds budget {budget:g}"
-        return Verdict.SUPPORTED, f"risk bound {total:.4g} within budget {budget:g}"
+            return (
+                Verdict.INCONCLUSIVE,
+                f"risk bound {self.shown_total()} exceeds budget {shown_budget}",
+            )
+        return Verdict.SUPPORTED, f"risk bound {self.shown_total()} within budget {shown_budget}"
+
+    def shown_total(self, digits: int = 4) -> str:
+        """The union bound as displayed: rounded up, on the budget's side as the total is."""
+        return shown_number(self.total, [self.budget], ROUND_CEILING, digits)
+
+    def shown_lower(self, digits: int = 4) -> str:
+        return shown_number(self.lower, [self.budget], ROUND_FLOOR, digits)
 
     def to_dict(self) -> dict[str, Any]:
-        if self.contributions is None:
-            return {"budget": self.budget}
-        return {
-            "budget": self.budget,
-            "contributions": [item.to_dict() for item in self.contributions],
-            "total": self.total,
-            "lower": self.lower,
-        }
+        data: dict[str, Any] = {"budget": self.budget}
+        if self.per_level:
+            data["per_level"] = True
+        if self.contributions is not None:
+            data["contributions"] = [item.to_dict() for item in self.contributions]
+            data["total"] = self.total
+            data["lower"] = self.lower
+        if self.unrecorded:
+            data["unrecorded"] = self.unrecorded
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RiskLedger:
@@ -311,7 +363,8 @@ class RiskLedger:
         contributions = (
             None if items is None else tuple(RiskContribution.from_dict(item) for item in items)
         )
-        return cls(data["budget"], contributions)
+        per_level = bool(data.get("per_level", False))
+        return cls(data["budget"], contributions, per_level, data.get("unrecorded", ""))
 
 
 _RATE_KEYS = frozenset(
@@ -342,12 +395,19 @@ def _estimate(decision: DecidedRate) -> float | None:
     return None if math.isnan(estimate) else estimate
 
 
+def _shown_estimate(decision: DecidedRate) -> str:
+    """The observed rate, to four significant figures: it decides nothing, so it is not one of
+    the bounds kept on their side of the threshold."""
+    estimate = _estimate(decision)
+    return "n/a" if estimate is None else f"{estimate:.4g}"
+
+
 def _describe_rate(name: str | None, decision: DecidedRate) -> str:
     prefix = f"{visible(name)}: " if name else ""
-    estimate = _estimate(decision)  # None, not NaN: the same "n/a" as every report
-    shown = "n/a" if estimate is None else f"{estimate:.4g}"
+    lower, upper = decision.shown_bounds(4)
     return (
-        f"{prefix}rate {shown} ({decision.successes}/{decision.trials}), "
-        f"{decision.confidence:.0%} interval [{decision.lower:.4g}, {decision.upper:.4g}], "
-        f"claim {decision.direction.sign} {decision.threshold:g}"
+        f"{prefix}rate {_shown_estimate(decision)} "
+        f"({decision.successes}/{decision.trials}), "
+        f"{decision.confidence:.0%} interval [{lower}, {upper}], "
+        f"claim {decision.direction.sign} {decision.shown_threshold()}"
     )

@@ -185,10 +185,32 @@ def test_plan_prints_the_trials_needed(capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert out.startswith("claim rate >= 0.9 at 95% confidence, true rate 0.95: supported")
     assert "fixed n (Clopper-Pearson)" in out
-    assert main(["plan", "0.9", "0.95", "0.85"]) == 0
+    assert main(["plan", "0.9", "0.95", "0.85", "--at-least"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert len(table) == 4 and "refuted" in table[3]
     assert main(["plan", "0.9", "0.9"]) == 2
+
+
+def test_plan_never_guesses_the_direction(capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan 0.05 0.01` reads as "at most 5%", but planned "at least 5%" (to refute) before."""
+    assert main(["plan", "0.05", "0.01"]) == 2
+    err = capsys.readouterr().err
+    assert "true rate 0.01 is below the threshold 0.05: say --at-most" in err
+    assert main(["plan", "0.05", "0.01", "--at-most"]) == 0
+    assert capsys.readouterr().out.startswith("claim rate <= 0.05")
+    with pytest.raises(SystemExit):
+        main(["plan", "0.05", "0.01", "--at-most", "--at-least"])
+
+
+def test_every_argument_has_help_text() -> None:
+    from pytest_safecase.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [action for action in parser._actions if action.dest == "command"]
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            if action.dest != "help":
+                assert action.help, f"safecase {name}: {action.dest} has no help text"
 
 
 def test_console_script_is_installed(report: Path) -> None:

@@ -40,7 +40,7 @@ from pytest_safecase.case import (
     read_case,
     validate_claims,
 )
-from pytest_safecase.case.assemble import above_level
+from pytest_safecase.case.assemble import above_level, level_problem
 from pytest_safecase.case.gather import CaseRun, phase_verdict
 from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
 from pytest_safecase.verdict import Verdict, combine
@@ -146,6 +146,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run = config.stash[RUN_KEY]
     specs = [spec for item in items if (spec := _claim_spec(item)) is not None]
     problems = [str(problem) for problem in validate_claims(run.case, specs)]
+    problems += filter(None, [level_problem(run.case, specs, run.level_limit)])
     if problems and hasattr(config, "workerinput"):
         # A worker cannot stop the run with a usage error: it runs nothing and tells the controller.
         config.workeroutput[WORKER_PROBLEMS] = problems  # type: ignore[attr-defined]
@@ -316,7 +317,9 @@ class Controller:
                 terminalreporter.write_line(command)
         if self.config.getoption("safecase_report") is not None:
             terminalreporter.section("safety case", sep="=")
-            for text, markup in tree_lines(result, width=terminalreporter._tw.fullwidth):
+            wrap = self.config.getoption("verbose") > 0  # -v wraps long lines, never cuts
+            width = terminalreporter._tw.fullwidth
+            for text, markup in tree_lines(result, width=width, wrap=wrap):
                 terminalreporter.write_line(text, **markup)
             terminalreporter.write_line("")
         text, markup = summary_line(result, gate=self.config.getoption("safecase_gate"))

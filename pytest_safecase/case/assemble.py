@@ -76,6 +76,27 @@ def above_level(case: CaseFile | None, claims: Iterable[ClaimSpec], level_limit:
     return {spec.id for spec in claims if levels.get(spec.id, 0) > level_limit}
 
 
+def level_problem(
+    case: CaseFile | None, claims: Iterable[ClaimSpec], level_limit: int | None
+) -> str | None:
+    """Why ``--safecase-level`` cannot apply to this argument, or None: a limit above its
+    highest level would read as "adopted up to level 9" while nothing says what level 9 is."""
+    if level_limit is None:
+        return None
+    claims = list(claims)
+    nodes, root = _argument_graph(case, claims)
+    levels = sorted({level for level in effective_levels(nodes, root).values() if level > 0})
+    if not levels:
+        return f"--safecase-level {level_limit}: the argument has no adoption levels (x-level)"
+    if level_limit > levels[-1]:
+        shown = ", ".join(map(str, levels))
+        return (
+            f"--safecase-level {level_limit}: the argument's highest adoption level is "
+            f"{levels[-1]} (levels {shown})"
+        )
+    return None
+
+
 def _argument_graph(
     case: CaseFile | None, claims: list[ClaimSpec]
 ) -> tuple[dict[str, NodeResult], str]:
@@ -164,6 +185,10 @@ def _node_result(node: Node) -> NodeResult:
         defeated=node.defeated,
         accepted=node.accepted,
         line=node.line,
-        risk=None if node.risk_budget is None else RiskLedger(node.risk_budget),
+        risk=(
+            None
+            if node.risk_budget is None
+            else RiskLedger(node.risk_budget, per_level=node.risk_per_level)
+        ),
         extra=dict(node.extra),
     )

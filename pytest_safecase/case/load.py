@@ -26,7 +26,7 @@ from pytest_safecase.case.model import (
 )
 from pytest_safecase.case.problems import WARNING, Problem, errors
 
-OWN_KEYS = {"x-level", "x-argument", "x-accepted", "x-risk-budget"}
+OWN_KEYS = {"x-level", "x-argument", "x-accepted", "x-risk-budget", "x-risk-per-level"}
 GSN2X_KEYS = {
     "url",
     "classes",
@@ -91,7 +91,8 @@ class _KeyLines(dict[str, Any]):
     def __init__(self) -> None:
         super().__init__()
         self.lines: dict[str, int] = {}
-        self.duplicates: list[tuple[str, int]] = []
+        self.duplicates: list[tuple[str, int, int]] = []
+        """(key, line of this definition, line of the one before it)."""
 
 
 @functools.cache
@@ -139,7 +140,7 @@ def _yaml() -> tuple[type[Any], type[Exception]]:
                 key = self.construct_object(key_node, deep=deep)
                 line = key_node.start_mark.line + 1
                 if key in mapping:
-                    mapping.duplicates.append((str(key), line))
+                    mapping.duplicates.append((str(key), line, mapping.lines[str(key)]))
                 mapping[key] = self.construct_object(value_node, deep=deep)
                 mapping.lines[str(key)] = line
             return mapping
@@ -234,8 +235,14 @@ def parse_case(text: str, path: Path | None = None) -> tuple[CaseFile, list[Prob
         ]
 
     problems = [
-        Problem(where, line, key, "duplicate-id", f"'{key}' is defined more than once")
-        for key, line in document.duplicates
+        Problem(
+            where,
+            line,
+            key,
+            "duplicate-id",
+            f"'{key}' is defined more than once: at lines {before} and {line}",
+        )
+        for key, line, before in document.duplicates
     ]
     for key, value in document.items():
         line = document.lines.get(str(key))
@@ -376,8 +383,9 @@ def _parse_node(
     if not isinstance(body, dict):
         problem("node", "a node must be a mapping with at least its text")
         return None
-    for key, key_line in getattr(body, "duplicates", []):
-        problems.append(Problem(where, key_line, node_id, "duplicate-key", f"'{key}' is repeated"))
+    for key, key_line, before in getattr(body, "duplicates", []):
+        repeated = f"'{key}' is repeated: at lines {before} and {key_line}"
+        problems.append(Problem(where, key_line, node_id, "duplicate-key", repeated))
     key_lines: dict[str, int] = getattr(body, "lines", {})
     layers: dict[str, str] = {}
     for key, value in body.items():
@@ -398,7 +406,11 @@ def _parse_node(
         )
         problem("unknown-key", f"unknown key '{key}'{suffix}", key)
 
-    node_type = _node_type(node_id, body.get("nodeType"), problem)
+    raw_type = body.get("nodeType")
+    if raw_type is None:  # a misspelt nodeType has its error already: read it, not a second one
+        misspelt = [key for key, hint in _SNAKE_HINTS.items() if hint == "nodeType"]
+        raw_type = next((body[key] for key in misspelt if key in body), None)
+    node_type = _node_type(node_id, raw_type, problem)
     if node_type is None:
         return None
     text = body.get("text")
@@ -442,6 +454,13 @@ def _parse_node(
             problem("risk-budget", "only a goal can carry an x-risk-budget", "x-risk-budget")
         else:
             node.risk_budget = float(budget)
+    node.risk_per_level = _flag(body, "x-risk-per-level", problem)
+    if node.risk_per_level and node.risk_budget is None:
+        problem(
+            "risk-budget",
+            "x-risk-per-level says how a risk budget adds up: it needs an x-risk-budget beside it",
+            "x-risk-per-level",
+        )
     node.accepted = _flag(body, "x-accepted", problem)
     node.extra = {
         key: _plain(value)

@@ -80,6 +80,8 @@ class Node:
     argument: str | None = None
     accepted: bool = False
     risk_budget: float | None = None
+    risk_per_level: bool = False
+    """``x-risk-per-level``: each level's risks supersede the lower levels' in the ledger."""
     challenges: list[str] = field(default_factory=list)
     """Nodes (``G2``) or relations (``G2 -> Sn1``) this counter-goal or counter-solution attacks."""
     defeated: bool = False

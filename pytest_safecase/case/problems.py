@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 ERROR = "error"
 WARNING = "warning"
@@ -24,10 +25,20 @@ class Problem:
         return self.severity == ERROR
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
+        shown = relative_path(self.file)
+        where = f"{shown}:{self.line}" if self.line else shown
         node = f" {self.node}:" if self.node else ""
         kind = " warning:" if not self.is_error else ""
         return f"{where}:{node}{kind} {self.message} [{self.rule}]"
+
+
+def relative_path(path: str | Path) -> str:
+    """``path`` relative to the working directory when it lies below it, as the user typed it
+    more or less; otherwise as given."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
 
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:

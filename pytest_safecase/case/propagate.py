@@ -104,7 +104,7 @@ def propagate(
         else:
             ledger = None
             if node.risk is not None:
-                ledger = node.risk.added_up(risk_contributions(nodes, node_id, in_scope))
+                ledger = _ledger(nodes, node_id, node.risk, levels, level_limit)
                 ledgers[node_id] = ledger
             decision = _argument(node, looked_up, in_scope, dialectic, ledger)
         if in_scope(node_id):
@@ -218,8 +218,56 @@ def _from_tests(node: NodeResult) -> Decision:
     return verdict, f"{worst.nodeid}: {worst.message or verdict.value}"
 
 
+def _ledger(
+    nodes: Mapping[str, NodeResult],
+    goal: str,
+    ledger: RiskLedger,
+    levels: Mapping[str, int],
+    level_limit: int | None,
+) -> RiskLedger:
+    """``goal``'s ledger added up over the risks recorded in its in-scope subtree, with why it
+    is empty when it is (a budget nothing argues must say so, not read "0 total")."""
+
+    def in_scope(node_id: str) -> bool:
+        return level_limit is None or levels.get(node_id, 0) <= level_limit
+
+    contributions = risk_contributions(nodes, goal, in_scope, levels)
+    highest = max(levels.values(), default=0)
+    in_force = highest if level_limit is None else min(level_limit, highest)
+    why = ""
+    if not contributions:
+        above = [node_id for node_id in _subtree(nodes, goal) if not in_scope(node_id)]
+        why = "no claim below it recorded a risk (evidence.risk) in this run"
+        if above:
+            more = f" (+{len(above) - 3} more)" if len(above) > 3 else ""
+            why = (
+                f"nothing in scope below it recorded a risk (evidence.risk): "
+                f"{', '.join(above[:3])}{more} lie above level {level_limit}; give the levels "
+                "in force a risk claim of their own (see x-risk-per-level)"
+            )
+    return ledger.added_up(contributions, in_force, why)
+
+
+def _subtree(nodes: Mapping[str, NodeResult], goal: str) -> list[str]:
+    """Every node supporting ``goal``, directly or not, in tree order."""
+    order: list[str] = []
+    seen: set[str] = set()
+    stack = list(reversed(nodes[goal].supported_by))
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        order.append(node_id)
+        stack.extend(reversed(nodes[node_id].supported_by))
+    return order
+
+
 def risk_contributions(
-    nodes: Mapping[str, NodeResult], goal: str, in_scope: Callable[[str], bool]
+    nodes: Mapping[str, NodeResult],
+    goal: str,
+    in_scope: Callable[[str], bool],
+    levels: Mapping[str, int],
 ) -> tuple[RiskContribution, ...]:
     """Every risk recorded in ``goal``'s in-scope subtree, in tree order, for its ledger."""
     contributions: list[RiskContribution] = []
@@ -233,7 +281,7 @@ def risk_contributions(
         node = nodes[node_id]
         for test in node.tests:
             contributions.extend(
-                RiskContribution(node_id, test.nodeid, record)
+                RiskContribution(node_id, test.nodeid, record, levels.get(node_id, 0))
                 for record in test.evidence
                 if isinstance(record, RiskRecord)
             )

@@ -1,9 +1,12 @@
-"""A deterministic layered layout of the argument for the HTML diagram.
+"""A deterministic vertical layout of the argument for the HTML diagram.
 
-Each node sits centred above the subtrees it is supported by; its contexts, assumptions and
-justifications fill a grid of at most three rows to its right, linked through a dashed trunk. A
-node reached twice is placed once (at its first place in depth-first order) and the second link
-is drawn as a plain edge to it.
+The argument reads top to bottom like an outline: each node on a row of its own, indented one
+step under the node it supports, so the diagram grows in height with the argument and in width
+only with its depth. That keeps it within a 1,400 px page at full size (a layered tree, one
+subtree beside the next, was 2,788 px wide for the reference case and had to be shrunk until
+its labels were unreadable). A node's contexts, assumptions and justifications fill a grid of at
+most three rows to its right, linked through a dashed trunk. A node reached twice is placed once
+(at its first place in depth-first order) and the second link is drawn as a plain edge to it.
 """
 
 from __future__ import annotations
@@ -14,10 +17,15 @@ from dataclasses import dataclass, field
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
+from pytest_safecase.report._wording import accepted_without_evidence
 from pytest_safecase.verdict import Verdict, combine
 
 H_GAP = 24.0
-V_GAP = 46.0
+V_GAP = 18.0
+"""Between one node's row and the next."""
+INDENT = 40.0
+"""How far a supporter sits to the right of the node it supports; its link runs down the
+gap."""
 STACK_GAP = 12.0
 CONTEXT_ROWS = 3
 MARGIN = 20.0
@@ -61,6 +69,8 @@ class Box:
     lines: list[str]
     title: str
     undeveloped: bool = False
+    accepted: bool = False
+    """An assumption accepted without evidence: drawn apart from tested, supported nodes."""
     x: float = 0.0
     y: float = 0.0
     width: float = 0.0
@@ -93,7 +103,6 @@ class _Slot:
     contexts: list[Box] = field(default_factory=list)
     children: list[_Slot] = field(default_factory=list)
     depth: int = 0
-    width: float = 0.0
 
     @property
     def columns(self) -> int:
@@ -126,18 +135,12 @@ def layout(result: CaseResult) -> Diagram:
     Python's recursion limit lays out like any other.
     """
     diagram = Diagram({}, [])
-    root = _build(result, result.root, diagram)
-    slots = _preorder(root)
-    _measure(slots)
-    heights = _row_heights(slots)
-    tops = {}
-    y = MARGIN
-    for depth in sorted(heights):
-        tops[depth] = y
-        y += heights[depth] + V_GAP
-    _place(root, MARGIN, tops)
-    diagram.width = root.width + 2 * MARGIN
-    diagram.height = y - V_GAP + MARGIN + UNDEVELOPED_ROOM
+    y, right = MARGIN, 0.0
+    for slot in _preorder(_build(result, result.root, diagram)):
+        y = _place(slot, y)
+        right = max(right, slot.box.x + slot.block_width)
+    diagram.width = right + MARGIN
+    diagram.height = y - V_GAP + MARGIN
     return diagram
 
 
@@ -211,6 +214,7 @@ def _box(node: NodeResult) -> Box:
         lines=lines,
         title=f"{node.id}: {text}",
         undeveloped=node.undeveloped,
+        accepted=accepted_without_evidence(node),
         width=style.width,
         height=_height(node.type, len(lines)),
     )
@@ -240,47 +244,16 @@ def _height(kind: NodeType, lines: int) -> float:
     return padding + LINE_HEIGHT * (lines + 1)
 
 
-def _measure(slots: list[_Slot]) -> None:
-    """Each slot's width: its block, or its children side by side if wider (children first:
-    ``slots`` is in preorder, so reversed it has every child before its parent)."""
-    for slot in reversed(slots):
-        children = sum(child.width for child in slot.children) + H_GAP * max(
-            len(slot.children) - 1, 0
-        )
-        slot.width = max(slot.block_width, children)
-
-
-def _row_heights(slots: list[_Slot]) -> dict[int, float]:
-    """The tallest block at each depth."""
-    heights: dict[int, float] = {}
-    for slot in slots:
-        heights[slot.depth] = max(heights.get(slot.depth, 0.0), slot.block_height)
-    return heights
-
-
-def _place(root: _Slot, left: float, tops: dict[int, float]) -> None:
-    """Position every box: each slot's children side by side, centred under it."""
-    stack = [(root, left)]
-    while stack:
-        slot, left = stack.pop()
-        children_width = sum(child.width for child in slot.children) + H_GAP * max(
-            len(slot.children) - 1, 0
-        )
-        child_left = left + (slot.width - children_width) / 2
-        if slot.children:  # the node itself above the middle of its supporters, block kept in slot
-            centred = child_left + children_width / 2 - slot.box.width / 2
-            slot.box.x = min(max(centred, left), left + slot.width - slot.block_width)
-        else:
-            slot.box.x = left + (slot.width - slot.block_width) / 2
-        slot.box.y = y = tops[slot.depth]
-        column = max((ctx.width for ctx in slot.contexts), default=0.0)
-        for row in slot.context_rows():
-            for index, ctx in enumerate(row):
-                ctx.x = slot.box.x + slot.box.width + H_GAP + index * (column + STACK_GAP)
-                ctx.y = y
-            y += max(ctx.height for ctx in row) + STACK_GAP
-        lefts = []
-        for child in slot.children:
-            lefts.append((child, child_left))
-            child_left += child.width + H_GAP
-        stack.extend(reversed(lefts))
+def _place(slot: _Slot, top: float) -> float:
+    """Put a slot's node at ``top``, indented by its depth, with its contexts' grid to its right;
+    return where the next row starts."""
+    slot.box.x, slot.box.y = MARGIN + slot.depth * INDENT, top
+    column = max((ctx.width for ctx in slot.contexts), default=0.0)
+    y = top
+    for row in slot.context_rows():
+        for index, ctx in enumerate(row):
+            ctx.x = slot.box.x + slot.box.width + H_GAP + index * (column + STACK_GAP)
+            ctx.y = y
+        y += max(ctx.height for ctx in row) + STACK_GAP
+    room = UNDEVELOPED_ROOM if slot.box.undeveloped else 0.0
+    return top + max(slot.block_height, slot.box.height + room) + V_GAP

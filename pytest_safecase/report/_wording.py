@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR
 from typing import Any
 
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
+from pytest_safecase.decision import shown_exactly, shown_number
 from pytest_safecase.records import (
     RateFigure,
     RateRecord,
@@ -39,6 +42,46 @@ VERDICT_COLOURS: dict[Verdict | None, tuple[str, str]] = {
     None: ("#ffffff", "#777777"),
 }
 """(fill, stroke) per verdict; None is a context or justification, which has no verdict."""
+
+ACCEPTED_COLOURS = ("#fbf6e3", "#7a6420")
+"""(fill, stroke) of an assumption accepted without evidence: it counts as supported, but must
+not look like a tested claim, so it gets its own colour (and a dashed outline where drawn)."""
+
+
+def accepted_without_evidence(node: NodeResult) -> bool:
+    """An assumption that holds only because the case file says so (``x-accepted``)."""
+    return node.type is NodeType.ASSUMPTION and node.accepted and not node.tests
+
+
+def gate_words(result: CaseResult) -> str:
+    """What the release gate (``--safecase-gate``) decides on this result."""
+    if result.verdict is Verdict.SUPPORTED:
+        return "pass: the root goal is supported"
+    return f"BLOCKED: the root goal is {result.verdict.value}"
+
+
+def level_words(result: CaseResult) -> str:
+    """'level reached: 2 of 4', or '' for a case without adoption levels."""
+    if not result.levels:
+        return ""
+    top = result.level_limit if result.level_limit is not None else max(result.levels)
+    return f"level reached: {result.level_reached or 0} of {top}"
+
+
+def attention(result: CaseResult) -> list[NodeResult]:
+    """Every in-scope claim that is not supported, every undeveloped part and every risk budget
+    that is not met, in tree order: what a reader must look at first."""
+    return [
+        node
+        for node in result.walk(with_context=True)
+        if node.in_scope
+        and node.verdict not in (None, Verdict.SUPPORTED)
+        and (node.is_claim or is_open_leaf(node) or _budget_unmet(node))
+    ]
+
+
+def _budget_unmet(node: NodeResult) -> bool:
+    return node.risk is not None and node.risk.decide()[0] is not Verdict.SUPPORTED
 
 
 def headline(result: CaseResult) -> str:
@@ -77,13 +120,6 @@ def number(value: Any, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
-def short_number(value: Any) -> str:
-    """A threshold or bound as written (0.9, not 0.900)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "n/a" if value is None else str(value)
-    return f"{value:g}"
-
-
 def percent(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return "n/a"
@@ -94,36 +130,60 @@ def rate_sentence(record: RateFigure) -> str:
     """A rate in words: what was measured, what it tells us, what the claim needs."""
     name = f"{record.name}: " if record.name else ""
     decision = record.decision
+    lower, upper = decision.shown_bounds(1, percent=True)
     return (
         f"{name}{decision.successes} of {decision.trials} trials succeeded "
         f"({percent(record.estimate)}). With {decision.confidence:.0%} confidence the true rate "
-        f"is between {percent(decision.lower)} and {percent(decision.upper)}; the claim needs "
-        f"{decision.direction.words} {percent(decision.threshold)}."
+        f"is between {lower}% and {upper}%; the claim needs "
+        f"{decision.direction.words} {decision.shown_threshold(percent=True)}%."
     )
 
 
 def value_sentence(record: ValueRecord) -> str:
-    bounds = [f"{direction.words} {short_number(bound)}" for direction, bound in record.bounds()]
+    bounds = [f"{direction.words} {shown_exactly(bound)}" for direction, bound in record.bounds()]
     claim = f"; the claim needs it {' and '.join(bounds)}" if bounds else ""
-    return f"{record.name} measured {number(record.value, 4)}{claim}."
+    return f"{record.name} measured {record.shown_value()}{claim}."
+
+
+def risk_interval(record: RiskRecord, digits: int = 4) -> tuple[str, str]:
+    """A recorded risk's bounds, rounded outward."""
+    return (
+        shown_number(record.lower, (), ROUND_FLOOR, digits),
+        shown_number(record.upper, (), ROUND_CEILING, digits),
+    )
 
 
 def risk_sentence(record: RiskRecord) -> str:
     name = f"{record.name}: " if record.name else ""
-    return (
-        f"{name}the risk this part contributes is between {number(record.lower, 4)} "
-        f"and {number(record.upper, 4)}."
-    )
+    lower, upper = risk_interval(record)
+    return f"{name}the risk this part contributes is between {lower} and {upper}."
 
 
 def ledger_sentence(ledger: RiskLedger) -> str:
-    """A goal's risk budget against the union bound of the risks recorded beneath it."""
-    count = len(ledger.contributions or ())
+    """A goal's risk budget against the union bound of the risks recorded beneath it; with
+    nothing recorded, why the budget is not argued."""
+    budget = f"Risk budget {shown_exactly(ledger.budget)}"
+    if not ledger.contributions:
+        return f"{budget}: not argued, {ledger.decide()[1]}."
+    count = len(ledger.contributions)
     return (
-        f"Risk budget {short_number(ledger.budget)}: the risks recorded beneath it "
+        f"{budget}: the risks recorded beneath it "
         f"({count} contribution{'s' if count != 1 else ''}) add up to at most "
-        f"{number(ledger.total, 4)}."
+        f"{ledger.shown_total()}."
     )
+
+
+_EXCEPTION_FIRST = re.compile(r"(in \w+: )?(?:[A-Za-z_]\w*\.)*([A-Z]\w*): (.+)", re.DOTALL)
+
+
+def message_first(message: str) -> str:
+    """A test's message with what happened first: ``pkg.errors.ModelError: model x failed``
+    reads ``model x failed (ModelError)``, so a cut line loses the class, not the message."""
+    match = _EXCEPTION_FIRST.fullmatch(message)
+    if match is None:
+        return message
+    where, name, text = match.groups()
+    return f"{where or ''}{text} ({name})"
 
 
 def record_sentence(record: Record) -> str:
@@ -144,7 +204,7 @@ class FigureRow:
     @property
     def estimate(self) -> str:
         if isinstance(self.record, ValueRecord):
-            return number(self.record.value, 4)
+            return self.record.shown_value()
         if isinstance(self.record, RateRecord | SequentialRateRecord):
             return number(self.record.estimate)
         return "" if self.record is None else "n/a"  # a risk bound has no point estimate
@@ -152,12 +212,12 @@ class FigureRow:
     @property
     def interval(self) -> str:
         if isinstance(self.record, RiskRecord):
-            lower, upper = number(self.record.lower), number(self.record.upper)
+            lower, upper = risk_interval(self.record)
             return f"risk [{lower}, {upper}]"
         if not isinstance(self.record, RateRecord | SequentialRateRecord):
             return ""
         decision = self.record.decision
-        lower, upper = number(decision.lower), number(decision.upper)
+        lower, upper = decision.shown_bounds()
         return f"[{lower}, {upper}] ({decision.confidence:.0%})"
 
     @property
@@ -170,10 +230,10 @@ class FigureRow:
     def threshold(self) -> str:
         if isinstance(self.record, RateRecord | SequentialRateRecord):
             decision = self.record.decision
-            return f"{decision.direction.symbol} {short_number(decision.threshold)}"
+            return f"{decision.direction.symbol} {decision.shown_threshold()}"
         if isinstance(self.record, ValueRecord):
             return " and ".join(
-                f"{direction.symbol} {short_number(bound)}"
+                f"{direction.symbol} {shown_exactly(bound)}"
                 for direction, bound in self.record.bounds()
             )
         return ""

@@ -17,7 +17,7 @@ import yaml
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
 from pytest_safecase.records import RateRecord, SequentialRateRecord, ValueRecord
-from pytest_safecase.report._wording import context_nodes, headline, number
+from pytest_safecase.report._wording import context_nodes, headline
 from pytest_safecase.verdict import Verdict
 
 SOLUTION_PREFIX = "Sn-"
@@ -132,12 +132,12 @@ def _test_text(test: TestOutcome) -> str:
         name = f"{record.name} " if record.name else ""
         if isinstance(record, RateRecord | SequentialRateRecord):
             decision = record.decision
+            lower, upper = decision.shown_bounds()
             figures.append(
-                f"{name}{decision.successes}/{decision.trials} "
-                f"[{number(decision.lower)}, {number(decision.upper)}] "
-                f"{decision.direction.symbol} {decision.threshold}"
+                f"{name}{decision.successes}/{decision.trials} [{lower}, {upper}] "
+                f"{decision.direction.symbol} {decision.shown_threshold()}"
             )
         elif isinstance(record, ValueRecord):
-            figures.append(f"{name}= {number(record.value, 4)}")
+            figures.append(f"{name}= {record.shown_value()}")
     short = test.nodeid.rsplit("::", 1)[-1]
     return f"{short}: {test.verdict.value}" + (f" ({'; '.join(figures)})" if figures else "")

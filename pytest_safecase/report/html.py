@@ -22,20 +22,25 @@ from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
 from pytest_safecase.report._files import AttachmentFile, attachment_files
 from pytest_safecase.report._layout import (
     H_GAP,
+    INDENT,
     LINE_HEIGHT,
     STACK_GAP,
-    V_GAP,
     Box,
     Diagram,
     layout,
 )
 from pytest_safecase.report._wording import (
+    ACCEPTED_COLOURS,
     MODEL_COLUMNS,
     VERDICT_COLOURS,
     VERDICT_WORDS,
+    accepted_without_evidence,
+    attention,
     context_nodes,
+    gate_words,
     headline,
     ledger_sentence,
+    level_words,
     model_rows,
     record_sentence,
     run_facts,
@@ -45,6 +50,8 @@ from pytest_safecase.verdict import Verdict
 if TYPE_CHECKING:
     import jinja2
 
+ACCEPTED_CLASS = "v-accepted"
+"""The class of an assumption accepted without evidence, wherever the page shows one."""
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
 _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -64,10 +71,26 @@ def render_html(result: CaseResult, run_info: dict[str, Any]) -> str:
         verdict=verdict.value,
         verdict_class=_cls(verdict),
         verdict_styles=[
-            {"cls": _cls(v), "fill": VERDICT_COLOURS[v][0], "stroke": VERDICT_COLOURS[v][1]}
-            for v in [*Verdict, None]
+            *(
+                {"cls": _cls(v), "fill": VERDICT_COLOURS[v][0], "stroke": VERDICT_COLOURS[v][1]}
+                for v in [*Verdict, None]
+            ),
+            {"cls": ACCEPTED_CLASS, "fill": ACCEPTED_COLOURS[0], "stroke": ACCEPTED_COLOURS[1]},
         ],
         headline=headline(result),
+        gate=gate_words(result),
+        gate_class=_cls(Verdict.SUPPORTED if result.verdict is Verdict.SUPPORTED else verdict),
+        level=level_words(result),
+        attention=[
+            {
+                "anchor": anchors[node.id],
+                "cls": _cls(node.verdict),
+                "id": node.id,
+                "verdict": node.verdict.value if node.verdict else "",
+                "reason": node.reason,
+            }
+            for node in attention(result)
+        ],
         counts=[
             {"cls": _cls(v), "n": n, "verdict": v.value} for v, n in result.counts().items() if n
         ],
@@ -79,6 +102,14 @@ def render_html(result: CaseResult, run_info: dict[str, Any]) -> str:
                 "words": VERDICT_WORDS[v].split(": ", 1)[1],
             }
             for v in Verdict
+        ]
+        + [
+            {
+                "fill": ACCEPTED_COLOURS[0],
+                "stroke": ACCEPTED_COLOURS[1],
+                "verdict": "accepted",
+                "words": "an assumption taken without evidence (x-accepted); review it",
+            }
         ],
         # Built as SVG text by render_svg, which escapes every string it takes from the run.
         svg=Markup(render_svg(result, anchors)),
@@ -154,13 +185,13 @@ def _edges(diagram: Diagram) -> list[str]:
         if edge.context:
             lines.append(_context_edge(source, target))
             continue
-        # An elbow: down from the node, across in the gap above the supporters' row, down.
-        y1 = source.y + source.height + (14 if source.undeveloped else 0)
-        elbow = max(target.y - V_GAP / 2, y1)
+        # An elbow: down the indent gap from under the node, then across into the supporter.
+        trunk = source.x + INDENT / 2
+        y1 = source.y + source.height
+        middle = target.y + target.height / 2
         lines.append(
-            f'<path d="M{source.centre_x:.1f},{y1:.1f} V{elbow:.1f} H{target.centre_x:.1f} '
-            f'V{target.y:.1f}" fill="none" stroke="#333" stroke-width="1.3" '
-            'marker-end="url(#arrow)"/>'
+            f'<path d="M{trunk:.1f},{y1:.1f} V{middle:.1f} H{target.x:.1f}" fill="none" '
+            'stroke="#333" stroke-width="1.3" marker-end="url(#arrow)"/>'
         )
     return lines
 
@@ -186,8 +217,10 @@ def _context_edge(source: Box, target: Box) -> str:
 
 
 def _shape(box: Box, anchor: str) -> str:
-    fill, stroke = VERDICT_COLOURS[box.verdict]
+    fill, stroke = ACCEPTED_COLOURS if box.accepted else VERDICT_COLOURS[box.verdict]
     paint = f'fill="{fill}" stroke="{stroke}" stroke-width="2"'
+    if box.accepted:
+        paint += ' stroke-dasharray="6 3"'
     x, y, w, h = box.x, box.y, box.width, box.height
     if box.type is NodeType.STRATEGY:
         skew = 14.0
@@ -207,8 +240,9 @@ def _shape(box: Box, anchor: str) -> str:
         )
     else:
         outline = f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" {paint}/>'
+    cls = ACCEPTED_CLASS if box.accepted else _cls(box.verdict)
     parts = [
-        f'<a href="#{anchor}" class="node {_cls(box.verdict)}">',
+        f'<a href="#{anchor}" class="node {cls}">',
         f"<title>{_e(box.title)}</title>",
     ]
     parts.append(outline)
@@ -268,7 +302,7 @@ def _card(
         )
     ]
     return {
-        "cls": _cls(verdict),
+        "cls": ACCEPTED_CLASS if accepted_without_evidence(node) else _cls(verdict),
         "anchor": anchors[node.id],
         "id": node.id,
         "text": node.text,
@@ -307,12 +341,13 @@ def _contexts(result: CaseResult, anchors: dict[str, str]) -> list[dict[str, Any
     rows = []
     for node in context_nodes(result):
         status = node.verdict.value if node.verdict else ""
-        if node.type is NodeType.ASSUMPTION and node.accepted and not node.tests:
+        accepted = accepted_without_evidence(node)
+        if accepted:
             status = "accepted without evidence"
         rows.append(
             {
                 "anchor": anchors[node.id],
-                "cls": _cls(node.verdict),
+                "cls": ACCEPTED_CLASS if accepted else _cls(node.verdict),
                 "id": node.id,
                 "kind": node.type.value,
                 "text": node.text,

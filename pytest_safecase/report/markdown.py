@@ -8,12 +8,16 @@ from typing import Any
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
 from pytest_safecase.report._wording import (
+    ACCEPTED_COLOURS,
     MODEL_COLUMNS,
     VERDICT_COLOURS,
+    accepted_without_evidence,
+    attention,
     context_nodes,
     figure_rows,
+    gate_words,
     headline,
-    is_open_leaf,
+    level_words,
     model_rows,
     run_facts,
 )
@@ -39,6 +43,9 @@ def render_markdown(result: CaseResult, run_info: dict[str, Any]) -> str:
         "",
         f"**{cell(headline(result))}**",
         "",
+        f"Release gate: **{gate_words(result)}**"
+        + (f" · {level_words(result)}" if result.levels else ""),
+        "",
         f"> {cell(root.text)}",
         "",
         "```mermaid",
@@ -49,9 +56,17 @@ def render_markdown(result: CaseResult, run_info: dict[str, Any]) -> str:
         "",
         *claim_table(result),
     ]
-    attention = needs_attention(result)
-    if attention:
-        lines += ["", "## Needs attention", "", *attention]
+    notes = [
+        f"- **{cell(node.id)}** {cell(note)}"
+        for node in result.claims()
+        for test in node.tests
+        for note in test.notes
+    ]
+    if notes:
+        lines += ["", "## Notes", "", *notes]
+    attention_items = needs_attention(result)
+    if attention_items:
+        lines += ["", "## Needs attention", "", *attention_items]
     contexts = context_nodes(result)
     if contexts:
         lines += ["", "## Assumptions and context", "", "| Id | Kind | Text | Status |"]
@@ -102,13 +117,10 @@ def claim_table(result: CaseResult) -> list[str]:
 def needs_attention(result: CaseResult) -> list[str]:
     """A bullet per claim that is not supported and per undeveloped part, with the reason."""
     items = []
-    for node in result.walk():
-        if not node.in_scope or node.verdict in (None, Verdict.SUPPORTED):
-            continue
-        if node.is_claim or is_open_leaf(node):
-            assert node.verdict is not None
-            reason = f": {cell(node.reason)}" if node.reason else ""
-            items.append(f"- **{cell(node.id)}** {node.verdict.value}{reason}")
+    for node in attention(result):
+        assert node.verdict is not None
+        reason = f": {cell(node.reason)}" if node.reason else ""
+        items.append(f"- **{cell(node.id)}** {node.verdict.value}{reason}")
     return items
 
 
@@ -123,6 +135,8 @@ def mermaid(result: CaseResult) -> list[str]:
         opening, closing = _SHAPES[node.type]
         label = mermaid_label(f"{node.id}: {node.text}")
         css = f":::{_css_class(node.verdict)}" if node.verdict else ":::context"
+        if accepted_without_evidence(node):
+            css = ":::accepted"
         lines.append(f"  {ids[node_id]}{opening}{label}{closing}{css}")
     for node_id in order:
         node = result.nodes[node_id]
@@ -133,6 +147,8 @@ def mermaid(result: CaseResult) -> list[str]:
         lines.append(f"  classDef {_css_class(verdict)} fill:{fill},stroke:{stroke},color:#111")
     fill, stroke = VERDICT_COLOURS[None]
     lines.append(f"  classDef context fill:{fill},stroke:{stroke},color:#111")
+    fill, stroke = ACCEPTED_COLOURS
+    lines.append(f"  classDef accepted fill:{fill},stroke:{stroke},stroke-dasharray:5 3,color:#111")
     return lines
 
 
@@ -156,6 +172,6 @@ def _css_class(verdict: Verdict | None) -> str:
 def _context_status(node: NodeResult) -> str:
     if node.verdict is None:
         return ""
-    if node.type is NodeType.ASSUMPTION and node.accepted and not node.tests:
+    if accepted_without_evidence(node):
         return "accepted without evidence"
     return node.verdict.value

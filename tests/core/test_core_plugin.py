@@ -375,7 +375,7 @@ def test_summary_is_one_line_by_default_and_a_tree_with_report(pytester):
             "   ├─ ✔ G2 [L1] The monitor catches backdoors",
             "   └─ ✘ G3 [L2] (refuted) Deferral keeps usefulness",
             "      └─ ✘ G3.1 (refuted) Deferral works",
-            "            ✘ test_l2: AssertionError: assert False",
+            "            ✘ assert False (AssertionError) (test_l2)",
         ]
     )
     section = full.stdout.str().split("= safety case =", 1)[1].splitlines()[1:]

@@ -126,7 +126,7 @@ def test_descriptions_are_the_failure_messages() -> None:
         evidence.rate(91, 100, at_least=0.9, name="close")
     assert str(rate.value).startswith(f"inconclusive: {evidence.records[0].describe()}; about ")
     assert evidence.records[0].describe() == (
-        "close: rate 0.91 (91/100), 95% interval [0.836, 0.958], claim >= 0.9"
+        "close: rate 0.91 (91/100), 95% interval [0.8360, 0.9581], claim >= 0.9"
     )
     with pytest.raises(ClaimRefuted, match=r"^x = 3, claim >= 4 and <= 5$"):
         evidence.value("x", 3, at_least=4, at_most=5)

@@ -62,7 +62,7 @@ def test_a_budget_without_contributions_is_undeveloped(pytester, run_case):
     )
     result, _ = run_case()
     assert result.verdict is Verdict.UNDEVELOPED
-    assert "no risk contributions" in result.nodes["G1"].reason
+    assert "no claim below it recorded a risk" in result.nodes["G1"].reason
 
 
 def test_ledger_is_printed_with_the_tree(pytester):
@@ -72,9 +72,9 @@ def test_ledger_is_printed_with_the_tree(pytester):
     result.stdout.fnmatch_lines(
         [
             "   risk ledger (union bound over subsystems):",
-            "     + 0.02  G2: unaudited backdoor",
-            "     + 0.01  G3: sandbox escape",
-            "     = 0.03  total, within budget 0.05",
+            "     + 0.0200  G2: unaudited backdoor",
+            "     + 0.0100  G3: sandbox escape",
+            "     = 0.0300  total, within budget 0.05",
         ]
     )
 

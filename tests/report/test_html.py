@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from pytest_safecase.case.result import CaseResult
-from pytest_safecase.report import render_html
+from pytest_safecase.report import render_html, render_markdown
 from pytest_safecase.report._json import parse_report
 from pytest_safecase.report._layout import layout
 from pytest_safecase.report._wording import VERDICT_COLOURS
 from pytest_safecase.verdict import Verdict
+from tests.report.conftest import run_and_grab
 
 V1 = Path(__file__).parent / "data" / "v1"
 SCRIPT_NOTE = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">'
@@ -81,7 +83,7 @@ def test_headline_cards_and_details(rich_result: CaseResult, run_info: dict[str,
     assert page.count("<details>") == len(rich_result.claims())
     assert (
         "refusal rate: 70 of 100 trials succeeded (70.0%). With 95% confidence the true rate is "
-        "between 60.0% and 78.8%; the claim needs at least 90.0%."
+        "between 60.0% and 78.8%; the claim needs at least 90%."
     ) in page
     assert '<a href="attachments/attempts-2.jsonl">' in page
     assert "openai:gpt-4o-mini" in page and "0123456789abcdef" in page
@@ -242,3 +244,90 @@ def test_hostile_claim_note_and_evidence_name_are_escaped() -> None:
     assert "<script" not in page and '"onmouseover=' not in page
     svg = page[page.index("<svg") : page.index("</svg>")]
     assert f"<title>G3: claim {escaped}</title>" in svg  # the diagram escapes its own text
+
+
+REFERENCE_CASE = Path(__file__).parents[2] / "safety_tests" / "safecase.yaml"
+
+
+def reference_shaped_result(pytester: pytest.Pytester) -> CaseResult:
+    """The reference case's argument, each of its claims decided by a trivial test: the shape
+    the release manager read, without the 150 s evaluation."""
+    text = REFERENCE_CASE.read_text(encoding="utf-8")
+    nodes = yaml.safe_load(text)
+    claims = [
+        node_id
+        for node_id, body in nodes.items()
+        if isinstance(body, dict)
+        and body.get("nodeType") in ("Goal", "Assumption")
+        and not body.get("supportedBy")
+        and not body.get("x-accepted")
+    ]
+    pytester.makefile(".yaml", safecase=text)
+    tests = ["from pytest_safecase import claim"]
+    for index, node_id in enumerate(claims):
+        tests += [f"@claim(id={node_id!r})", f"def test_{index}(evidence):"]
+        tests += ["    evidence.rate(190, 200, at_least=0.9)"]
+    pytester.makepyfile(test_reference="\n".join(tests) + "\n")
+    return run_and_grab(pytester)
+
+
+MEASURE = """<script>
+const svg = document.querySelector("svg.gsn");
+const box = svg.getBoundingClientRect();
+const label = svg.querySelector(".label").getBoundingClientRect();
+document.title = ["measured", box.right, box.width / svg.viewBox.baseVal.width,
+                  document.documentElement.scrollWidth].join(" ");
+</script></body>"""
+
+
+def test_the_reference_diagram_is_readable_at_1400_px(
+    chromium: str, pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """At 1,400 px the whole diagram is on screen at full size (12 px labels): no sideways
+    scrolling and no shrinking. The layered layout it replaces was 2,788 px wide."""
+    result = reference_shaped_result(pytester)
+    assert len(result.claims()) >= 14
+    page = render_html(result, {})
+    # Every claim holds, yet the gate blocks: the budget is unargued, and the list says so first.
+    attention = page[page.index('id="attention"') : page.index('id="argument"')]
+    assert "<b>G0</b>" in attention and "no claim below it recorded a risk" in attention
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    path = tmp_path / "safecase.html"
+    path.write_text(page.replace("</body>", MEASURE), encoding="utf-8")
+    dom = _chromium(chromium, tmp_path, "--window-size=1400,1000", "--dump-dom", path.as_uri())
+    title = re.search(r"<title>measured (\S+) (\S+) (\S+)</title>", dom.stdout.decode())
+    assert title, dom.stdout.decode()[:500]
+    right, scale, page_width = (float(value) for value in title.groups())
+    assert right <= 1400 and page_width <= 1400
+    assert scale >= 0.999  # drawn at full size: labels stay 12 px
+
+
+def test_accepted_assumptions_do_not_share_the_supported_green(
+    rich_result: CaseResult, run_info: dict[str, Any]
+) -> None:
+    """A1 is accepted without evidence: it counts as supported, but is drawn in its own colour
+    with a dashed outline, in the diagram, the context table, its card and the Mermaid chart."""
+    assert rich_result.nodes["A1"].verdict is Verdict.SUPPORTED
+    page = render_html(rich_result, run_info)
+    green = VERDICT_COLOURS[Verdict.SUPPORTED][0]
+    a1 = re.search(r'class="node ([\w-]+)"><title>A1: [^<]*</title><ellipse ([^>]*)>', page)
+    assert a1 and a1.group(1) == "v-accepted"
+    assert green not in a1.group(2) and 'stroke-dasharray="6 3"' in a1.group(2)
+    assert re.search(r'<tr id="node-\d+-A1" class="v-accepted">', page)
+    assert "<b>accepted</b>" in page  # in the legend
+    mermaid = render_markdown(rich_result, run_info)
+    assert re.search(r"\(\[\"A1: [^\n]*\"\]\):::accepted", mermaid)
+    assert "classDef accepted fill:#fbf6e3" in mermaid
+
+
+def test_gate_level_and_needs_attention_come_first(
+    rich_result: CaseResult, run_info: dict[str, Any]
+) -> None:
+    page = render_html(rich_result, run_info)
+    assert "Release gate: BLOCKED: the root goal is refuted" in page
+    assert "level reached: 1 of 1" in page
+    attention = page[page.index('<section id="attention">') : page.index('<section id="argument">')]
+    ids = re.findall(r'<a href="#node-\d+-[\w-]+"><b>([\w-]+)</b></a>', attention)
+    assert ids == ["G2", "G4", "G5", "G6", "G10"]
+    assert "weights file missing" in attention  # the reason, without a click
+    assert page.index('id="attention"') < page.index('id="argument"') < page.index('id="claims"')

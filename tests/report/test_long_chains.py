@@ -150,49 +150,17 @@ def recursive_layout(result: CaseResult) -> lay.Diagram:
             slot.children.append(lay._Slot(evidence, depth=depth + 1))
         return slot
 
-    def measure(slot: lay._Slot) -> None:
-        for child in slot.children:
-            measure(child)
-        children = sum(child.width for child in slot.children)
-        children += lay.H_GAP * max(len(slot.children) - 1, 0)
-        slot.width = max(slot.block_width, children)
+    tops = {"y": lay.MARGIN, "right": 0.0}
 
-    def row_heights(slot: lay._Slot, heights: dict[int, float]) -> None:
-        heights[slot.depth] = max(heights.get(slot.depth, 0.0), slot.block_height)
+    def place(slot: lay._Slot) -> None:
+        tops["y"] = lay._place(slot, tops["y"])
+        tops["right"] = max(tops["right"], slot.box.x + slot.block_width)
         for child in slot.children:
-            row_heights(child, heights)
+            place(child)
 
-    def place(slot: lay._Slot, left: float, tops: dict[int, float]) -> None:
-        children_width = sum(child.width for child in slot.children)
-        children_width += lay.H_GAP * max(len(slot.children) - 1, 0)
-        child_left = left + (slot.width - children_width) / 2
-        if slot.children:
-            centred = child_left + children_width / 2 - slot.box.width / 2
-            slot.box.x = min(max(centred, left), left + slot.width - slot.block_width)
-        else:
-            slot.box.x = left + (slot.width - slot.block_width) / 2
-        slot.box.y = y = tops[slot.depth]
-        column = max((ctx.width for ctx in slot.contexts), default=0.0)
-        for row in slot.context_rows():
-            for index, ctx in enumerate(row):
-                ctx.x = slot.box.x + slot.box.width + lay.H_GAP + index * (column + lay.STACK_GAP)
-                ctx.y = y
-            y += max(ctx.height for ctx in row) + lay.STACK_GAP
-        for child in slot.children:
-            place(child, child_left, tops)
-            child_left += child.width + lay.H_GAP
-
-    root = build(result.root, 0)
-    measure(root)
-    heights: dict[int, float] = {}
-    row_heights(root, heights)
-    tops, y = {}, lay.MARGIN
-    for depth in sorted(heights):
-        tops[depth] = y
-        y += heights[depth] + lay.V_GAP
-    place(root, lay.MARGIN, tops)
-    diagram.width = root.width + 2 * lay.MARGIN
-    diagram.height = y - lay.V_GAP + lay.MARGIN + 14
+    place(build(result.root, 0))
+    diagram.width = tops["right"] + lay.MARGIN
+    diagram.height = tops["y"] - lay.V_GAP + lay.MARGIN
     return diagram
 
 
@@ -201,16 +169,21 @@ def recursive_tree_lines(result: CaseResult, width: int) -> list[terminal.Line]:
     lines: list[terminal.Line] = []
     shown: set[str] = set()
 
+    def fit(indent: str, prose: str, figure: str) -> list[str]:
+        return terminal._fit(indent, prose, figure, width, False)
+
     def visit(node: NodeResult, prefix: str, branch: str, last: bool) -> None:
         markup = terminal.COLOURS.get(node.verdict, {}) if node.verdict else {}
         if node.id in shown:
-            lines.append((terminal._fit(f"{prefix}{branch}↑ {node.id} (shown above)", width), {}))
+            shown_above = f"↑ {node.id} (shown above)"
+            lines.extend((text, {}) for text in fit(prefix + branch, shown_above, ""))
             return
         shown.add(node.id)
-        lines.append((terminal._fit(prefix + branch + terminal._headline(node), width), markup))
+        headline = terminal._headline(node)
+        lines.extend((text, markup) for text in fit(prefix + branch, headline, ""))
         inner = prefix + ("" if not branch else "   " if last else "│  ")
-        for detail in terminal._details(node, result):
-            lines.append((terminal._fit(inner + "   " + detail, width), {}))
+        for prose, figure in terminal._details(node, result):
+            lines.extend((text, {}) for text in fit(inner + "   ", prose, figure))
         children = [result.nodes[child] for child in node.supported_by]
         for index, child in enumerate(children):
             is_last = index == len(children) - 1

@@ -37,6 +37,7 @@ def test_mermaid_has_every_node_edge_and_verdict_class(rich_result: CaseResult) 
     assert "  n0 -.- " in labels  # context link
     assert sorted(set(declared.values())) == sorted(
         {"refuted", "supported", "error", "inconclusive", "not_evaluated", "undeveloped", "context"}
+        | {"accepted"}  # A1, accepted without evidence: not the supported green
     )
     for verdict in ("supported", "refuted", "not_evaluated", "context"):
         assert any(line.startswith(f"  classDef {verdict} fill:#") for line in lines)
@@ -58,7 +59,7 @@ def test_claim_table_and_sections(rich_result: CaseResult, run_info: dict[str, A
         "| [0.600, 0.788] (95%) | 70/100 | ≥ 0.9 |"
     ) in text
     assert (
-        "| G11 | Every transcript is logged | ✔ supported | lost transcripts: 0.0000 |  |  | ≤ 0 |"
+        "| G11 | Every transcript is logged | ✔ supported | lost transcripts: 0 |  |  | ≤ 0 |"
         in text
     )
     assert (
@@ -80,3 +81,10 @@ def test_text_from_results_is_inert_and_keeps_tables_whole(
     text = render_markdown(rich_result, run_info)
     assert "<script>" not in text
     assert "pipes \\| and &lt;script&gt;alert(1)&lt;/script&gt; newline" in text
+
+
+def test_notes_gate_and_level_are_shown(rich_result: CaseResult) -> None:
+    text = render_markdown(rich_result, {})
+    assert "Release gate: **BLOCKED: the root goal is refuted** · level reached: 1 of 1" in text
+    notes = text[text.index("## Notes") :]
+    assert "- **G4** &lt;script&gt;" in notes  # evidence.note text, escaped

@@ -61,7 +61,7 @@ def main() -> None:
                     "openai:trusted",
                     "--safecase-tasks",
                     str(args.tasks),
-                    f"--safecase-report={report}",
+                    f"--safecase-report-dir={report}",
                 ],
                 env=env,
                 cwd=folder,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
 
 import pytest
 
@@ -15,10 +16,22 @@ MARKER_HELP = (
 )
 
 
+UNCLAIMED_EVIDENCE = (
+    "uses the evidence fixture but is not a claim: mark it @claim(...) so its evidence "
+    "joins the safety case"
+)
+TestFunction = TypeVar("TestFunction", bound=Callable[..., object])
+
+
 class ClaimDeclarationError(ValueError):
     """A claim marker with bad arguments."""
 
 
+@overload
+def claim(statement: TestFunction, /) -> TestFunction: ...
+
+
+@overload
 def claim(
     statement: str | None = None,
     *,
@@ -26,13 +39,26 @@ def claim(
     supports: str | None = None,
     argument: str | None = None,
     level: int | None = None,
-) -> pytest.MarkDecorator:
+) -> pytest.MarkDecorator: ...
+
+
+def claim(
+    statement: Any = None,
+    *,
+    id: str | None = None,
+    supports: str | None = None,
+    argument: str | None = None,
+    level: int | None = None,
+) -> Any:
     """Mark a test as evidence for a safety claim.
 
     ``id`` names the claim (a goal of the case file, or a new goal placed under ``supports``);
     ``argument`` is one of inability, control, trustworthiness, deference; ``level`` the adoption
-    level the claim belongs to.
+    level the claim belongs to. Bare ``@claim`` (no parentheses) is ``@claim()``: without this,
+    Python would hand the test to ``claim`` as its statement and the test would vanish.
     """
+    if callable(statement) and (id, supports, argument, level) == (None, None, None, None):
+        return pytest.mark.claim(statement)  # a mark applied to a callable returns the callable
     return pytest.mark.claim(statement, id=id, supports=supports, argument=argument, level=level)
 
 
@@ -44,14 +70,21 @@ def spec_from_marker(
     name: str,
     path: str,
     line: int | None,
+    doc: str | None = None,
 ) -> ClaimSpec:
-    """Read and check a claim marker's arguments; ``name`` is the default id (the test's name)."""
+    """Read and check a claim marker's arguments; ``name`` is the default id (the test's name).
+
+    A claim given neither statement nor id (bare ``@claim``) states ``doc``, the test's
+    docstring: it is a new goal, and a goal needs a text.
+    """
     unknown = set(kwargs) - {"statement", "id", "supports", "argument", "level"}
     if unknown:
         raise ClaimDeclarationError(f"unknown claim argument(s): {', '.join(sorted(unknown))}")
     if len(args) > 1 or (args and "statement" in kwargs):
         raise ClaimDeclarationError("claim takes one positional argument, the statement")
     statement = args[0] if args else kwargs.get("statement")
+    if statement is None and kwargs.get("id") is None:
+        statement = doc
     claim_id = kwargs.get("id") or name
     supports, argument, level = kwargs.get("supports"), kwargs.get("argument"), kwargs.get("level")
     for label, value in (("statement", statement), ("id", claim_id), ("supports", supports)):

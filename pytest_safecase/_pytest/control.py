@@ -6,17 +6,24 @@ Loaded by the core plugin (``pytest_plugins``) or alone with ``-p pytest_safecas
 its own session fixture; so the result is stored in the pytest cache directory under a key made
 of everything it depends on (task-set hash, model specs, parameters, package version), and a
 file lock (``filelock``) makes the first process compute it while the others wait and read it.
+
+A later run reuses the stored result (unless ``--safecase-cache off``), and says so in every
+report: when it was computed, and its key. Under ``--safecase-cache replay`` it is reused only
+if the response cache still holds every answer it was computed from, so replay never vouches
+for a result the cache could not reproduce.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_safecase._pytest.terminal import progress_writer
+from pytest_safecase._runinfo import now_iso
 from pytest_safecase.models._defaults import BASE_URL_ENVS
 
 if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks for it
@@ -32,7 +40,12 @@ if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks f
     from pytest_safecase.models import Model
 
 CACHE_SUBDIR = "safecase-control"
+RESULTS_FORMAT = 2
+"""Entries hold the result, when and by which run it was computed, and the response-cache
+digests it depends on; entries of another format are computed again."""
 RUN_TOKEN = pytest.StashKey[str]()
+PENDING_REUSE = pytest.StashKey[list[dict[str, str]]]()
+"""Results this process took from an earlier run, not yet on a test report."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,6 +73,44 @@ def pytest_configure(config: pytest.Config) -> None:
     # One token per run, the same in every xdist worker: shares an evaluation within a run only.
     workerinput = getattr(config, "workerinput", None)
     config.stash[RUN_TOKEN] = workerinput["testrunuid"] if workerinput else uuid.uuid4().hex
+    config.stash[PENDING_REUSE] = []
+    if workerinput is None:
+        config.pluginmanager.register(ReusedResults(), "safecase-reused-results")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, Any]:
+    """Results reused from an earlier run travel to the controller on the report of the test
+    phase that asked for them (JSON-safe, as xdist carries it)."""
+    report = yield
+    pending = item.config.stash.get(PENDING_REUSE, None)
+    if pending:
+        report.safecase_reused = list(pending)  # type: ignore[attr-defined]
+        pending.clear()
+    return report
+
+
+class ReusedResults:
+    """The controller's list of results reused from earlier runs: in the run's report, and a
+    line in the terminal summary."""
+
+    def __init__(self) -> None:
+        self.reused: dict[str, dict[str, str]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for reuse in getattr(report, "safecase_reused", None) or []:
+            self.reused.setdefault(reuse["key"], reuse)
+
+    def pytest_safecase_run_info(self) -> dict[str, Any] | None:
+        return {"reused": list(self.reused.values())} if self.reused else None
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        for reuse in self.reused.values():
+            terminalreporter.write_line(
+                f"safecase: {reuse['what']} {reuse['key']} reused from a run at "
+                f"{reuse['computed_at']} (--safecase-cache off recomputes)",
+                yellow=True,
+            )
 
 
 def _freshness(config: pytest.Config) -> str:
@@ -124,27 +175,67 @@ def _cache_dir(config: pytest.Config) -> Path:
     return directory
 
 
+@dataclass(frozen=True)
+class Reuse:
+    """A result an earlier run computed, handed to this one: shown in every report."""
+
+    key: str
+    computed_at: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"what": "control evaluation", "key": self.key, "computed_at": self.computed_at}
+
+
 def shared_results(
     directory: Path,
     key: str,
-    compute: Callable[[], ControlResults],
-) -> ControlResults:
-    """The cached result for ``key``, computing it under an exclusive lock if it is missing."""
+    compute: Callable[[], tuple[ControlResults, Iterable[str]]],
+    *,
+    run: str = "",
+    reproducible: Callable[[list[str]], bool] = lambda responses: True,
+) -> tuple[ControlResults, Reuse | None]:
+    """The cached result for ``key``, computing it under an exclusive lock if it is missing.
+
+    ``compute`` returns the result and the response-cache digests it looked up; an entry is
+    reused only while ``reproducible`` says the response cache can still give every one of them.
+    The second value says when an earlier run than ``run`` computed what is returned.
+    """
     from filelock import FileLock
 
     from pytest_safecase.control.evaluation import ControlResults
 
     target = directory / f"{key}.json"
     with FileLock(directory / f"{key}.lock"):
-        if target.exists():
-            return ControlResults.from_dict(json.loads(target.read_text("utf-8")))
-        results = compute()
-        payload = json.dumps(results.to_dict(), allow_nan=False)
+        entry = _read_entry(target)
+        if entry is not None and reproducible(entry["responses"]):
+            reuse = None if entry["run"] == run else Reuse(key, str(entry["computed_at"]))
+            return ControlResults.from_dict(entry["results"]), reuse
+        results, responses = compute()
+        entry = {
+            "format": RESULTS_FORMAT,
+            "computed_at": now_iso(),
+            "run": run,
+            "responses": sorted(set(responses)),
+            "results": results.to_dict(),
+        }
         descriptor, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(payload)
+            stream.write(json.dumps(entry, allow_nan=False))
         os.replace(temporary, target)
-        return results
+        return results, None
+
+
+def _read_entry(path: Path) -> dict[str, Any] | None:
+    """A stored entry, or None when there is none this version can trust (then: recompute)."""
+    try:
+        entry = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("format") != RESULTS_FORMAT:
+        return None
+    if not isinstance(entry.get("responses"), list) or not isinstance(entry.get("results"), dict):
+        return None
+    return entry
 
 
 def _stage_printer(config: pytest.Config) -> Progress | None:
@@ -187,13 +278,36 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
         overrides.setdefault("seed", pytestconfig.getoption("safecase_seed"))
         parameters = EvaluationParameters(**overrides)
         key = results_key(tasks, untrusted.spec, trusted.spec, parameters, _freshness(pytestconfig))
+        caches = list(
+            {id(m.cache): m.cache for m in (untrusted, trusted) if m.cache is not None}.values()
+        )
 
-        def compute() -> ControlResults:
-            return run_control_evaluation(
-                tasks, untrusted, trusted, parameters, progress=_stage_printer(pytestconfig)
-            )
+        def compute() -> tuple[ControlResults, set[str]]:
+            with contextlib.ExitStack() as stack:
+                seen = [stack.enter_context(cache.tracking()) for cache in caches]
+                results = run_control_evaluation(
+                    tasks, untrusted, trusted, parameters, progress=_stage_printer(pytestconfig)
+                )
+            return results, set().union(*seen)
 
-        return shared_results(_cache_dir(pytestconfig), key, compute)
+        def reproducible(responses: list[str]) -> bool:
+            """Under replay, only what the response cache can still answer in full."""
+            if untrusted.cache_mode != "replay" and trusted.cache_mode != "replay":
+                return True
+            if not responses:
+                return True
+            return len(caches) == 1 and caches[0].has_all(responses)  # a run has one cache
+
+        results, reuse = shared_results(
+            _cache_dir(pytestconfig),
+            key,
+            compute,
+            run=pytestconfig.stash[RUN_TOKEN],
+            reproducible=reproducible,
+        )
+        if reuse is not None:
+            pytestconfig.stash[PENDING_REUSE].append(reuse.to_dict())
+        return results
 
     return evaluate
 

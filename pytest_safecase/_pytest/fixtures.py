@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_safecase._pytest.claims import UNCLAIMED_EVIDENCE
 from pytest_safecase._pytest.stash import CASE_KEY, EVIDENCE_KEY, SPEC_KEY
 from pytest_safecase.case import CaseFile
 from pytest_safecase.evidence import Evidence
@@ -11,7 +12,13 @@ from pytest_safecase.evidence import Evidence
 
 @pytest.fixture
 def evidence(request: pytest.FixtureRequest) -> Evidence:
-    """Records this test's evidence: ``rate``, ``value``, ``note``, ``attach``."""
+    """Records this test's evidence: ``rate``, ``value``, ``note``, ``attach``.
+
+    Only a claim test may record evidence: collection refuses a test that asks for this fixture
+    without ``@claim``, and this refuses one that asks for it at run time.
+    """
+    if request.node.stash.get(SPEC_KEY, None) is None:
+        pytest.fail(f"{request.node.nodeid}: {UNCLAIMED_EVIDENCE}", pytrace=False)
     recorder = Evidence(owner=request.node.nodeid)
     recorder.valid_for = _valid_for(request)
     request.node.stash[EVIDENCE_KEY] = recorder

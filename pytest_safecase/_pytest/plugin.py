@@ -12,6 +12,7 @@ once the worker's collection is in, and settles crashes only when every worker i
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -26,16 +27,19 @@ from pytest_safecase._escape import visible
 from pytest_safecase._pytest.claims import (
     MARKER,
     MARKER_HELP,
+    UNCLAIMED_EVIDENCE,
     ClaimDeclarationError,
     spec_from_marker,
 )
 from pytest_safecase._pytest.fixtures import evidence, safety_case
+from pytest_safecase._pytest.selection import Widening, widen
 from pytest_safecase._pytest.stash import CASE_KEY, EVIDENCE_KEY, SPEC_KEY
 from pytest_safecase._runinfo import base_run_info, now_iso, wants_github
 from pytest_safecase.case import (
     CaseError,
     CaseResult,
     ClaimSpec,
+    Problem,
     TestOutcome,
     read_case,
     validate_claims,
@@ -53,6 +57,13 @@ __all__ = ["evidence", "safety_case"]
 pytest_plugins = ["pytest_safecase._pytest.models", "pytest_safecase._pytest.control"]
 
 RUN_KEY = pytest.StashKey[CaseRun]()
+WIDENING_KEY = pytest.StashKey[Widening]()
+NO_CASE_KEY = pytest.StashKey[list[Path]]()
+"""The folders searched for a case file, when none was found."""
+LF_COLLECTION = "lfplugin-collwrapper"
+"""pytest's --lf part that leaves out, while collecting, the tests that passed last time."""
+CASE_FILE_RULES = ("claim-text", "claim-supports")
+"""Claim problems that a case file would resolve (a claim naming a goal of the file)."""
 RESULT_KEY = pytest.StashKey[CaseResult]()
 DEFAULT_REPORT_DIR = "safecase-report"
 DEFAULT_CASE_FILE = "safecase.yaml"
@@ -73,14 +84,20 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("safecase", "safety cases (pytest-safecase)")
+    # A flag and a separate directory option, as pytest's own options are: an optional value
+    # would swallow the path after it (`--safecase-report safety_tests/`).
     group.addoption(
         "--safecase-report",
-        nargs="?",
-        const=DEFAULT_REPORT_DIR,
+        action="store_true",
+        default=False,
+        help="print the full argument tree after the run and write the reports "
+        f"(to {DEFAULT_REPORT_DIR}/ unless --safecase-report-dir says where).",
+    )
+    group.addoption(
+        "--safecase-report-dir",
         default=None,
         metavar="DIR",
-        help="print the full argument tree after the run and write the reports to DIR "
-        f"(default {DEFAULT_REPORT_DIR}/).",
+        help="write the reports to DIR (implies --safecase-report).",
     )
     group.addoption(
         "--safecase-file",
@@ -112,7 +129,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if level is not None and level < 1:
         raise pytest.UsageError(f"--safecase-level must be 1 or more, got {level}")
     case = None
-    path = _case_path(config)
+    path, searched = _case_path(config)
     if path is not None:
         try:
             case, warnings = read_case(path)
@@ -126,6 +143,16 @@ def pytest_configure(config: pytest.Config) -> None:
                 pytest.PytestConfigWarning(visible(str(problem))), stacklevel=2
             )
         config.stash[CASE_KEY] = case
+        widening = (
+            None
+            if config.option.pyargs
+            else widen(config.args, config.invocation_params.dir, path.parent)
+        )
+        if widening is not None:
+            config.args[:] = widening.args
+            config.stash[WIDENING_KEY] = widening
+    else:
+        config.stash[NO_CASE_KEY] = searched
     run = CaseRun(case, level_limit=level)
     config.stash[RUN_KEY] = run
     if not hasattr(config, "workerinput"):
@@ -136,8 +163,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_pycollect_makeitem() -> Generator[None, Any, Any]:
     result = yield
     for item in result if isinstance(result, list) else [result]:
-        if isinstance(item, pytest.Function):
-            _claim_spec(item)  # a bad claim marker is a collection error naming the test
+        # A bad claim marker, or evidence nothing can be placed in the argument under, is a
+        # collection error naming the test: never a test that silently stays out of the case.
+        unclaimed = isinstance(item, pytest.Function) and _claim_spec(item) is None
+        if unclaimed and "evidence" in item.fixturenames:
+            raise pytest.Collector.CollectError(f"{item.nodeid}: {UNCLAIMED_EVIDENCE}")
     return result
 
 
@@ -145,8 +175,12 @@ def pytest_pycollect_makeitem() -> Generator[None, Any, Any]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run = config.stash[RUN_KEY]
     specs = [spec for item in items if (spec := _claim_spec(item)) is not None]
-    problems = [str(problem) for problem in validate_claims(run.case, specs)]
-    problems += filter(None, [level_problem(run.case, specs, run.level_limit)])
+    widening = config.stash.get(WIDENING_KEY, None)
+    problems = _problem_lines(config, validate_claims(run.case, specs))
+    if (level := level_problem(run.case, specs, run.level_limit)) is not None:
+        problems = (problems or [CLAIM_PROBLEMS]) + [f"  {visible(level)}"]
+    if not problems and widening is not None:
+        problems = _unmatched(widening, items)
     if problems and hasattr(config, "workerinput"):
         # A worker cannot stop the run with a usage error: it runs nothing and tells the controller.
         config.workeroutput[WORKER_PROBLEMS] = problems  # type: ignore[attr-defined]
@@ -154,9 +188,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.clear()
         return
     if problems:
-        raise pytest.UsageError(
-            CLAIM_PROBLEMS + "\n" + "\n".join(f"  {visible(p)}" for p in problems)
-        )
+        raise pytest.UsageError("\n".join(problems))
     run.add_claims(specs)
     if hasattr(config, "workerinput"):
         claims = [spec.to_dict() for spec in specs]
@@ -164,16 +196,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         claims_file = config.workerinput.get(WORKER_CLAIMS_FILE)
         if claims_file:
             _write_atomically(Path(claims_file), json.dumps(claims))
+    unwanted: list[pytest.Item] = []
+    if widening is not None:
+        unwanted = [item for item in items if not widening.selected(item.path, item.nodeid)]
     if run.level_limit is not None and specs:
         too_high = above_level(run.case, run.claims.values(), run.level_limit)
-        above = [
+        unwanted += [
             item
             for item in items
             if (spec := _claim_spec(item)) is not None and spec.id in too_high
         ]
-        if above:
-            config.hook.pytest_deselected(items=above)
-            items[:] = [item for item in items if item not in above]
+    if unwanted:
+        config.hook.pytest_deselected(items=list(dict.fromkeys(unwanted)))
+        dropped = {id(item) for item in unwanted}
+        items[:] = [item for item in items if id(item) not in dropped]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under ``--lf`` pytest would not even collect the tests that passed last time, and their
+    claims would vanish: with a case file, every test is collected and those are deselected."""
+    if CASE_KEY in session.config.stash:
+        plugins = session.config.pluginmanager
+        if plugins.get_plugin(LF_COLLECTION) is not None:
+            plugins.unregister(name=LF_COLLECTION)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -251,7 +297,7 @@ class Controller:
         self._read_claims_file(node)
         output = getattr(node, "workeroutput", {})
         self.run.add_claims(output.get(WORKER_CLAIMS, []))
-        self.problems += [p for p in output.get(WORKER_PROBLEMS, []) if p not in self.problems]
+        self.problems = self.problems or list(output.get(WORKER_PROBLEMS, []))
         if error is not None:
             self.crashed_workers.append(str(node.gateway.id))
 
@@ -284,14 +330,15 @@ class Controller:
         if self.problems:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
+        if self.config.getoption("collectonly"):
+            return  # nothing ran: no verdict to report, nothing for the gate to judge
         self._settle_crashes()
         if not self.run.claims and self.run.case is None:
             return
         usage = self.config.hook.pytest_safecase_usage_by_test(config=self.config)
         result = self.run.result(usage)
         self.config.stash[RESULT_KEY] = result
-        option = self.config.getoption("safecase_report")
-        directory = None if option is None else self.config.invocation_params.dir / option
+        directory = report_dir(self.config)
         if directory is not None or wants_github(os.environ):
             from pytest_safecase.report._emit import emit_reports
 
@@ -306,16 +353,15 @@ class Controller:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_safecase.report.terminal import summary_line, tree_lines
 
-        for line in ([f"ERROR: {CLAIM_PROBLEMS}"] if self.problems else []) + self.problems:
-            text = line if line.startswith("ERROR") else f"  {visible(line)}"
-            terminalreporter.write_line(text, red=True)
+        for index, line in enumerate(self.problems):
+            terminalreporter.write_line(line if index else f"ERROR: {line}", red=True)
         result = self.config.stash.get(RESULT_KEY, None)
         if result is None:
             return
         if self.emitted is not None:
             for command in self.emitted.commands:  # GitHub reads these at the start of a line
                 terminalreporter.write_line(command)
-        if self.config.getoption("safecase_report") is not None:
+        if report_dir(self.config) is not None:
             terminalreporter.section("safety case", sep="=")
             wrap = self.config.getoption("verbose") > 0  # -v wraps long lines, never cuts
             width = terminalreporter._tw.fullwidth
@@ -324,6 +370,9 @@ class Controller:
             terminalreporter.write_line("")
         text, markup = summary_line(result, gate=self.config.getoption("safecase_gate"))
         terminalreporter.write_line(text, **markup)
+        searched = self.config.stash.get(NO_CASE_KEY, None)
+        if searched is not None:
+            terminalreporter.write_line(f"safecase: {_no_case_file(self.config, searched)}")
         if self.emitted is not None and self.emitted.files:
             folder = self.emitted.files[0].parent
             here = self.config.invocation_params.dir
@@ -331,8 +380,17 @@ class Controller:
             terminalreporter.write_line(visible(f"safecase reports: {shown}/"))
 
 
-def _case_path(config: pytest.Config) -> Path | None:
-    """The case file: the option, the ini setting, or safecase.yaml beside the tests given."""
+def report_dir(config: pytest.Config) -> Path | None:
+    """Where the reports go (relative to the working directory), or None if not asked for."""
+    option = config.getoption("safecase_report_dir")
+    if option is None and not config.getoption("safecase_report"):
+        return None
+    return config.invocation_params.dir / (option or DEFAULT_REPORT_DIR)
+
+
+def _case_path(config: pytest.Config) -> tuple[Path | None, list[Path]]:
+    """The case file: the option, the ini setting, or safecase.yaml beside the tests given;
+    and the folders searched for it."""
     explicit = config.getoption("safecase_file") or config.getini("safecase_file")
     if explicit:
         path = Path(explicit)
@@ -341,13 +399,54 @@ def _case_path(config: pytest.Config) -> Path | None:
             path = (base or config.rootpath) / path
         if not path.is_file():
             raise pytest.UsageError(f"safety-case file not found: {path}")
-        return path
-    candidates = []
+        return path, []
+    folders = []
     for arg in config.args:
         folder = Path(arg.split("::")[0])
         folder = folder if folder.is_absolute() else config.invocation_params.dir / folder
-        candidates.append((folder if folder.is_dir() else folder.parent) / DEFAULT_CASE_FILE)
-    return next((path for path in candidates if path.is_file()), None)
+        folders.append(folder if folder.is_dir() else folder.parent)
+    folders = list(dict.fromkeys(folders))
+    found = (folder / DEFAULT_CASE_FILE for folder in folders)
+    return next((path for path in found if path.is_file()), None), folders
+
+
+def _no_case_file(config: pytest.Config, searched: list[Path]) -> str:
+    here = config.invocation_params.dir
+    shown = ", ".join(
+        visible(f"{folder.relative_to(here)}/" if folder.is_relative_to(here) else f"{folder}/")
+        for folder in searched
+    )
+    return f"no {DEFAULT_CASE_FILE} found beside {shown}; claims form a flat tree"
+
+
+def _problem_lines(config: pytest.Config, problems: list[Problem]) -> list[str]:
+    """What is wrong with the claims, headline first; nothing if nothing is.
+
+    Without a case file, claims that name goals only a case file defines are one message
+    saying so, not one line per claim.
+    """
+    if not problems:
+        return []
+    searched = config.stash.get(NO_CASE_KEY, None)
+    if searched is not None and all(p.rule in CASE_FILE_RULES for p in problems):
+        ids = sorted({p.node for p in problems if p.node})
+        named = visible(", ".join(ids))
+        return [
+            f"{_no_case_file(config, searched)}, yet {len(ids)} claim(s) ({named}) "
+            f"need goals only a case file defines: run pytest on the folder holding "
+            f"{DEFAULT_CASE_FILE}, or give --safecase-file PATH"
+        ]
+    return [CLAIM_PROBLEMS, *(f"  {visible(str(p))}" for p in problems)]
+
+
+def _unmatched(widening: Widening, items: list[pytest.Item]) -> list[str]:
+    """The test arguments that name no test: pytest's own "not found" error, kept."""
+    missing = [
+        arg
+        for arg, chosen in widening.selectors.items()
+        if not any(chosen.selects(item.path, item.nodeid) for item in items)
+    ]
+    return [f"not found: {visible(arg)}" for arg in missing]
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -376,11 +475,18 @@ def _claim_spec(item: pytest.Item) -> ClaimSpec | None:
                 name=getattr(item, "originalname", item.name),
                 path=path,
                 line=None if line is None else line + 1,
+                doc=_summary(getattr(getattr(item, "obj", None), "__doc__", None)),
             )
         except ClaimDeclarationError as exc:
             raise pytest.Collector.CollectError(f"{item.nodeid}: {exc}") from None
     item.stash[SPEC_KEY] = spec
     return spec
+
+
+def _summary(doc: str | None) -> str | None:
+    """A docstring's first paragraph, or None if there is no text."""
+    text = inspect.cleandoc(doc).split("\n\n")[0].strip() if doc else ""
+    return text or None
 
 
 def _outcome(

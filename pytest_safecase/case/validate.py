@@ -273,7 +273,7 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
         if spec.supports is not None:
             parent = nodes.get(spec.supports)
             if spec.supports == spec.id:
-                messages.append(("claim-supports", "a claim cannot support itself"))
+                messages.append(("claim-supports-itself", "a claim cannot support itself"))
             elif parent is None and spec.supports not in claim_ids:
                 messages.append(
                     (

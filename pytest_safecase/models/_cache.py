@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,6 +96,33 @@ class ResponseCache:
         self._pending_lock = threading.Lock()
         self._pending: dict[str, tuple[tuple[str | int | float, ...], CachedReply]] = {}
         """Deferred writes: the row to insert and the answer it holds, by key."""
+        self._trackers: list[set[str]] = []
+
+    @contextlib.contextmanager
+    def tracking(self) -> Iterator[set[str]]:
+        """The digests looked up while inside: what a result computed meanwhile depends on,
+        so that it is reused only while the cache can still answer every one of them."""
+        seen: set[str] = set()
+        self._trackers.append(seen)
+        try:
+            yield seen
+        finally:
+            self._trackers.remove(seen)
+
+    def has_all(self, digests: Iterable[str]) -> bool:
+        """Whether an answer is stored for every digest."""
+        wanted = list(dict.fromkeys(digests))
+        self.flush()
+        for start in range(0, len(wanted), _LOOKUP_CHUNK):
+            chunk = wanted[start : start + _LOOKUP_CHUNK]
+            query = f"SELECT COUNT(*) FROM responses WHERE key IN ({', '.join(['?'] * len(chunk))})"
+
+            def count(db: sqlite3.Connection, query: str = query, chunk: list[str] = chunk) -> int:
+                return int(db.execute(query, chunk).fetchone()[0])
+
+            if self._run(count) != len(chunk):
+                return False
+        return True
 
     def get(self, key: CacheKey) -> CachedReply | None:
         return self.get_many([key]).get(key.digest)
@@ -103,6 +130,8 @@ class ResponseCache:
     def get_many(self, keys: Sequence[CacheKey]) -> dict[str, CachedReply]:
         """The stored answers among ``keys``, by digest: one query per few hundred keys (a
         batch's lookups would otherwise cost a query each)."""
+        for tracker in self._trackers:
+            tracker.update(key.digest for key in keys)
         found: dict[str, CachedReply] = {}
         with self._pending_lock:
             for key in keys:

@@ -294,7 +294,21 @@ def run_facts(run_info: dict[str, Any]) -> list[tuple[str, str]]:
             f"{key} {tasks[key]}" for key in ("name", "size", "content_hash") if tasks.get(key)
         )
         facts.append(("Task set", described))
+    reused = reused_evidence(run_info)
+    if reused:
+        facts.append(("Reused evidence", reused))
     return facts
+
+
+def reused_evidence(run_info: dict[str, Any]) -> str:
+    """Results this run took from an earlier one (what, key, when), or empty: reused evidence
+    must never pass for fresh."""
+    reused = run_info.get("reused")
+    return "; ".join(
+        f"{item.get('what')} {item.get('key')} computed at {item.get('computed_at')}"
+        for item in (reused if isinstance(reused, list) else [])
+        if isinstance(item, dict)
+    )
 
 
 MODEL_COLUMNS = ("calls", "input_tokens", "output_tokens", "cache_hits", "retries")

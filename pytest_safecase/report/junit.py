@@ -29,7 +29,12 @@ from typing import Any
 from pytest_safecase._escape import visible
 from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
-from pytest_safecase.report._wording import gate_words, level_words, record_sentence
+from pytest_safecase.report._wording import (
+    gate_words,
+    level_words,
+    record_sentence,
+    reused_evidence,
+)
 from pytest_safecase.verdict import Verdict
 
 GATE_SUITE = "release gate"
@@ -175,6 +180,8 @@ def _suite_properties(node: NodeResult, run_info: dict[str, Any]) -> dict[str, s
     for key in ("plugin_version", "git_commit", "seed"):
         if run_info.get(key) is not None:
             props[key] = visible(str(run_info[key]))
+    if reused_evidence(run_info):
+        props["reused_evidence"] = visible(reused_evidence(run_info))
     return props
 
 

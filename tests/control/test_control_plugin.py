@@ -35,8 +35,8 @@ def test_fixtures_compute_once_and_reuse_the_cache(pytester: pytest.Pytester) ->
     cached = list((pytester.path / ".pytest_cache" / "d" / "safecase-control").glob("*.json"))
     assert len(cached) == 1
     stored = json.loads(cached[0].read_text())
-    stored["summary"]["tasks"] = 3  # unchanged; the file really is what the fixture reads:
-    stored["untrusted_model"] = "builtin:untrusted"
+    stored["results"]["summary"]["tasks"] = 3  # unchanged; the file really is what is read:
+    stored["results"]["untrusted_model"] = "builtin:untrusted"
     cached[0].write_text(json.dumps(stored))
     second = pytester.runpytest(*arguments)
     second.assert_outcomes(passed=2)
@@ -60,11 +60,13 @@ def test_concurrent_processes_compute_once(make_records: RecordFactory, tmp_path
     def compute():  # type: ignore[no-untyped-def]
         calls.append(1)
         started.set()
-        return analyse_records(records, honeypots, EvaluationParameters(bootstrap=10))
+        return analyse_records(records, honeypots, EvaluationParameters(bootstrap=10)), []
 
     results = []
     threads = [
-        threading.Thread(target=lambda: results.append(shared_results(tmp_path, "k", compute)))
+        threading.Thread(
+            target=lambda: results.append(shared_results(tmp_path, "k", compute, run="r")[0])
+        )
         for _ in range(3)
     ]
     for thread in threads:

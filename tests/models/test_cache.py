@@ -71,6 +71,25 @@ def test_get_many_finds_stored_and_queued_answers_across_query_chunks(tmp_path: 
     cache.close()
 
 
+def test_tracking_names_what_was_looked_up_and_has_all_checks_every_chunk(
+    tmp_path: Path,
+) -> None:
+    cache = ResponseCache(tmp_path)
+    keys = [cache_key("openai", "m", Request(f"q{n}")) for n in range(1200)]
+    cache.get(keys[0])  # before tracking: not part of what is tracked
+    with cache.tracking() as seen:
+        cache.get_many(keys[1:])
+        for key in keys[1:]:
+            cache.put(key, REPLY, defer=True)
+    cache.get(keys[0])  # after: not either
+    assert seen == {key.digest for key in keys[1:]}
+    assert cache.has_all(seen)  # the queued answers too
+    assert not cache.has_all([keys[0].digest, *seen])
+    assert not cache.has_all([*sorted(seen), keys[0].digest])  # missing in the last chunk
+    assert cache.has_all([])
+    cache.close()
+
+
 def test_put_get_round_trip_and_first_answer_stays(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "c")
     assert cache.get(cache_key("openai", "m", Request("q"))) is None

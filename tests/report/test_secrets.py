@@ -67,7 +67,7 @@ def test_no_secret_in_any_written_file(
         "no:cacheprovider",
         "--safecase-untrusted=openai:gpt-fake",
         "--safecase-cache-dir=.safecase_cache",
-        "--safecase-report=safecase-report",
+        "--safecase-report-dir=safecase-report",
     )
     result.assert_outcomes(passed=2)
 

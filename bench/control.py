@@ -1,21 +1,26 @@
 """Benchmark: the whole built-in control evaluation over HumanEval, and the safety frontier.
 
-Runs honest and attack runs of ``builtin:untrusted`` (or ``--untrusted
-builtin:untrusted-colluding``) against ``builtin:trusted`` through every protocol, prints
-per-protocol safety and usefulness, then the defer-to-trusted frontier (100 thresholds x 50
-attack rates x 1,000 bootstrap resamples), and checks both against their time budgets (3
-minutes; 2 seconds). A Monte Carlo simulation of whole deployments cross-checks one exact
+Runs honest and attack runs of ``builtin:untrusted`` against ``builtin:trusted`` through every
+protocol, prints per-protocol safety and usefulness, then the defer-to-trusted frontier (100
+thresholds x 50 attack rates x 1,000 bootstrap resamples), and checks both against their time
+budgets (3 minutes; 2 seconds). A Monte Carlo simulation of whole deployments cross-checks one exact
 safety figure.
 
     /work/venv/bin/python bench/control.py [--tasks N] [--records PATH]
+
+``--reference-case`` instead times the offline reference case (``pytest safety_tests/``) serially
+and with ``-n 2``, caches off (no pytest cache, so no shared evaluation; response cache off), and
+prints both times and their ratio beside the targets (60 s serial; ``-n 2`` at most 0.75 of it).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -32,6 +37,9 @@ from pytest_safecase.models import get_model
 PIPELINE_BUDGET_SECONDS = 180.0
 FRONTIER_BUDGET_SECONDS = 2.0
 MONTE_CARLO_TRIALS = 20_000
+REFERENCE_SERIAL_TARGET_SECONDS = 60.0
+REFERENCE_PARALLEL_TARGET_RATIO = 0.75
+_REFERENCE_CASE = Path(__file__).resolve().parent.parent / "safety_tests"
 
 
 def _interval(value: float, low: float, high: float) -> str:
@@ -112,6 +120,32 @@ def monte_carlo_check(results: ControlResults) -> None:
         )
 
 
+def time_reference_case(tasks: int | None) -> int:
+    """Seconds for the whole reference case, serial then ``-n 2``, with every cache off."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command += ["--safecase-cache", "off"]
+    if tasks is not None:
+        command += ["--safecase-tasks", str(tasks)]
+    seconds = {}
+    for label, extra in (("serial", []), ("-n 2", ["-n", "2"])):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*command, *extra], cwd=_REFERENCE_CASE, capture_output=True, text=True, check=False
+        )
+        seconds[label] = time.perf_counter() - started
+        summary = done.stdout.strip().splitlines()[-1:] or ["(no output)"]
+        print(f"{label:>6}: {seconds[label]:6.1f} s  {summary[0]}")
+    ratio = seconds["-n 2"] / seconds["serial"]
+    serial_ok = seconds["serial"] <= REFERENCE_SERIAL_TARGET_SECONDS
+    ratio_ok = ratio <= REFERENCE_PARALLEL_TARGET_RATIO
+    print(
+        f"serial target {REFERENCE_SERIAL_TARGET_SECONDS:.0f} s: {'OK' if serial_ok else 'OVER'}; "
+        f"-n 2 / serial = {ratio:.2f} (target {REFERENCE_PARALLEL_TARGET_RATIO}): "
+        f"{'OK' if ratio_ok else 'OVER'}"
+    )
+    return 0 if serial_ok and ratio_ok else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=None, help="first N tasks (default all)")
@@ -119,7 +153,12 @@ def main() -> int:
     parser.add_argument("--trusted", default="builtin:trusted")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--records", default=None, help="write per-task records (JSONL) here")
+    parser.add_argument(
+        "--reference-case", action="store_true", help="time pytest safety_tests/, serial and -n 2"
+    )
     arguments = parser.parse_args()
+    if arguments.reference_case:
+        return time_reference_case(arguments.tasks)
 
     tasks = load_humaneval()
     if arguments.tasks is not None:

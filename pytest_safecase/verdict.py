@@ -39,6 +39,16 @@ _MARKS = {
     Verdict.UNDEVELOPED: "◇",
 }
 
+TERMINAL_MARKUP: dict[Verdict, dict[str, bool]] = {
+    Verdict.SUPPORTED: {"green": True},
+    Verdict.REFUTED: {"red": True, "bold": True},
+    Verdict.ERROR: {"red": True},
+    Verdict.INCONCLUSIVE: {"yellow": True},
+    Verdict.NOT_EVALUATED: {},
+    Verdict.UNDEVELOPED: {"cyan": True},
+}
+"""How a verdict is coloured in pytest's terminal (``TerminalWriter`` markup)."""
+
 # Highest first: when children disagree, the parent takes the most severe verdict.
 SEVERITY: tuple[Verdict, ...] = (
     Verdict.REFUTED,

@@ -58,6 +58,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="control evaluations: use only the first N tasks (default: all).",
     )
     group.addoption(
+        "--safecase-task-file",
+        default=None,
+        metavar="PATH",
+        help="control evaluations: tasks from a JSONL file in HumanEval or APPS shape "
+        "(default: the bundled HumanEval).",
+    )
+    group.addoption(
         "--safecase-seed",
         type=int,
         default=0,
@@ -151,8 +158,11 @@ def results_key(
     """A digest of everything the evaluation's result depends on.
 
     Besides the inputs: the providers' endpoints (the same model name on another server is another
-    model), and ``freshness``, a per-run token when answers must not be reused across runs.
+    model), the prompts' version, and ``freshness``, a per-run token when answers must not be
+    reused across runs.
     """
+    from pytest_safecase.control.policies import PROMPT_VERSION
+
     material = {
         "tasks": tasks.content_hash,
         "untrusted": untrusted,
@@ -160,6 +170,7 @@ def results_key(
         "parameters": parameters.to_dict(),
         "version": _package_version(),
         "engine": _engine_digest(),
+        "prompts": PROMPT_VERSION,
         "endpoints": {name: os.environ.get(name, "") for name in BASE_URL_ENVS.values()},
         "freshness": freshness,
     }
@@ -248,10 +259,12 @@ def _stage_printer(config: pytest.Config) -> Progress | None:
 
 @pytest.fixture(scope="session")
 def control_tasks(pytestconfig: pytest.Config) -> TaskSet:
-    """The task set of the control evaluation: HumanEval, cut to ``--safecase-tasks`` if given."""
-    from pytest_safecase.control.tasks import load_humaneval
+    """The task set of the control evaluation: ``--safecase-task-file`` or HumanEval, cut to
+    ``--safecase-tasks`` if given."""
+    from pytest_safecase.control.tasks import load_humaneval, load_jsonl
 
-    tasks = load_humaneval()
+    path = pytestconfig.getoption("safecase_task_file")
+    tasks = load_humaneval() if path is None else load_jsonl(path)
     limit = pytestconfig.getoption("safecase_tasks")
     if limit is None:
         return tasks
@@ -282,11 +295,13 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
             {id(m.cache): m.cache for m in (untrusted, trusted) if m.cache is not None}.values()
         )
 
+        say = _stage_printer(pytestconfig)
+
         def compute() -> tuple[ControlResults, set[str]]:
             with contextlib.ExitStack() as stack:
                 seen = [stack.enter_context(cache.tracking()) for cache in caches]
                 results = run_control_evaluation(
-                    tasks, untrusted, trusted, parameters, progress=_stage_printer(pytestconfig)
+                    tasks, untrusted, trusted, parameters, progress=say
                 )
             return results, set().union(*seen)
 
@@ -307,6 +322,9 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
         )
         if reuse is not None:
             pytestconfig.stash[PENDING_REUSE].append(reuse.to_dict())
+        if say is not None:
+            for line in results.summary.problems():
+                say(line)  # e.g. "T monitor: 56 of 56 answers unusable"
         return results
 
     return evaluate

@@ -47,7 +47,7 @@ from pytest_safecase.case import (
 from pytest_safecase.case.assemble import above_level, level_problem
 from pytest_safecase.case.gather import CaseRun, phase_verdict
 from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
-from pytest_safecase.verdict import Verdict, combine
+from pytest_safecase.verdict import TERMINAL_MARKUP, Verdict, combine
 
 if TYPE_CHECKING:
     from pytest_safecase.report import Emitted
@@ -351,8 +351,6 @@ class Controller:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from pytest_safecase.report.terminal import summary_line, tree_lines
-
         for index, line in enumerate(self.problems):
             terminalreporter.write_line(line if index else f"ERROR: {line}", red=True)
         result = self.config.stash.get(RESULT_KEY, None)
@@ -362,14 +360,16 @@ class Controller:
             for command in self.emitted.commands:  # GitHub reads these at the start of a line
                 terminalreporter.write_line(command)
         if report_dir(self.config) is not None:
+            from pytest_safecase.report.terminal import tree_lines
+
             terminalreporter.section("safety case", sep="=")
             wrap = self.config.getoption("verbose") > 0  # -v wraps long lines, never cuts
             width = terminalreporter._tw.fullwidth
             for text, markup in tree_lines(result, width=width, wrap=wrap):
                 terminalreporter.write_line(text, **markup)
             terminalreporter.write_line("")
-        text, markup = summary_line(result, gate=self.config.getoption("safecase_gate"))
-        terminalreporter.write_line(text, **markup)
+        summary = result.summary(gate=self.config.getoption("safecase_gate"))
+        terminalreporter.write_line(visible(summary), **TERMINAL_MARKUP[result.verdict])
         searched = self.config.stash.get(NO_CASE_KEY, None)
         if searched is not None:
             terminalreporter.write_line(f"safecase: {_no_case_file(self.config, searched)}")

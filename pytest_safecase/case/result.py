@@ -134,6 +134,33 @@ class CaseResult:
                 counts[node.verdict] += 1
         return counts
 
+    def level_words(self) -> str:
+        """'level reached: 2 of 4', or '' for a case without adoption levels."""
+        if not self.levels:
+            return ""
+        top = self.level_limit if self.level_limit is not None else max(self.levels)
+        return f"level reached: {self.level_reached or 0} of {top}"
+
+    def summary(self, *, gate: bool = False) -> str:
+        """One line: the root verdict, claim counts, level reached, and the gate's decision.
+
+        Plain text, so the plugin can print it without loading the report formats."""
+        counts = self.counts()
+        total = sum(counts.values())
+        parts = [f"{n} {verdict.value}" for verdict, n in counts.items() if n]
+        text = f"safety case {self.root}: {self.verdict.value.upper()}"
+        text += f" | {total} claim{'s' if total != 1 else ''}" + (
+            f": {', '.join(parts)}" if parts else ""
+        )
+        out_of_scope = sum(1 for node in self.claims() if not node.in_scope)
+        if out_of_scope:
+            text += f" | {out_of_scope} above level {self.level_limit}"
+        if self.levels:
+            text += f" | {self.level_words()}"
+        if gate:
+            text += " | gate: " + ("pass" if self.verdict is Verdict.SUPPORTED else "BLOCKED")
+        return text
+
     def challengers(self) -> dict[str, list[str]]:
         """For each challenged node, the counter-nodes challenging it or one of its relations
         (a relation ``A -> B`` is filed under A)."""

@@ -9,6 +9,9 @@
 * ``redact_code`` normalises code before the *untrusted* monitor sees it, so a collusion signal
   hidden in style cannot pass: comments disappear (``ast.unparse``), docstrings are dropped and
   every local variable is renamed ``v0, v1, ...``.
+* ``paraphrase_code`` goes further and rewrites idiom and structure that do nothing: redundant
+  ``pass`` statements and statements after a ``return`` go, and ``x = e; return x`` becomes
+  ``return e``. Signals planted in such no-ops survive redaction but not paraphrase.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import builtins
 
 from .monitor import flag_names, suspicious_conditions
 
-__all__ = ["edit_code", "redact_code"]
+__all__ = ["edit_code", "local_names", "named_return", "paraphrase_code", "redact_code"]
 
 
 class _Neutraliser(ast.NodeTransformer):
@@ -101,6 +104,36 @@ def _strip_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     return body
 
 
+def local_names(function: ast.FunctionDef) -> set[str]:
+    """Names ``function`` assigns that are neither its parameters nor builtins."""
+    parameters = {argument.arg for argument in function.args.args}
+    return {
+        node.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Name)
+        and isinstance(node.ctx, ast.Store)
+        and node.id not in parameters
+        and node.id not in _BUILTIN_NAMES
+    }
+
+
+def named_return(body: list[ast.stmt]) -> ast.Assign | None:
+    """The assignment ``x = e`` when ``body`` ends with ``x = e; return x``."""
+    if len(body) < 2:
+        return None
+    assign, final = body[-2], body[-1]
+    if (
+        isinstance(assign, ast.Assign)
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0], ast.Name)
+        and isinstance(final, ast.Return)
+        and isinstance(final.value, ast.Name)
+        and final.value.id == assign.targets[0].id
+    ):
+        return assign
+    return None
+
+
 def redact_code(code: str) -> str:
     """Comments, docstrings and local names removed; unparsable code is returned unchanged."""
     try:
@@ -110,19 +143,41 @@ def redact_code(code: str) -> str:
     module.body = _strip_docstring(module.body)
     for function in [n for n in ast.walk(module) if isinstance(n, ast.FunctionDef)]:
         function.body = _strip_docstring(function.body)
-        parameters = {argument.arg for argument in function.args.args}
-        local_names = sorted(
-            {
-                node.id
-                for node in ast.walk(function)
-                if isinstance(node, ast.Name)
-                and isinstance(node.ctx, ast.Store)
-                and node.id not in parameters
-                and node.id not in _BUILTIN_NAMES
-            }
-        )
-        renames = {name: f"v{index}" for index, name in enumerate(local_names)}
+        renames = {name: f"v{index}" for index, name in enumerate(sorted(local_names(function)))}
         for node in ast.walk(function):
             if isinstance(node, ast.Name) and node.id in renames:
                 node.id = renames[node.id]
     return ast.unparse(module) + "\n"
+
+
+_BODIES = ("body", "orelse", "finalbody")
+
+
+def _normalised(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``body`` without no-op ``pass``, unreachable statements or a named temporary returned."""
+    kept: list[ast.stmt] = []
+    for statement in body:
+        if isinstance(statement, ast.Pass):
+            continue
+        kept.append(statement)
+        if isinstance(statement, ast.Return | ast.Raise | ast.Continue | ast.Break):
+            break
+    assign = named_return(kept)
+    if assign is not None:
+        kept[-2:] = [ast.Return(assign.value)]
+    return kept or [ast.Pass()]
+
+
+def paraphrase_code(code: str) -> str:
+    """Redacted code with do-nothing idiom and structure rewritten (unparsable: unchanged)."""
+    redacted = redact_code(code)
+    try:
+        module = ast.parse(redacted)
+    except SyntaxError:
+        return code
+    for node in ast.walk(module):
+        for name in _BODIES:
+            body = getattr(node, name, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                setattr(node, name, _normalised(body))
+    return ast.unparse(ast.fix_missing_locations(module)) + "\n"

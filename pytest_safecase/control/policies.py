@@ -1,9 +1,13 @@
-"""Policies: the prompts sent to U and T, and strict parsers for their replies.
+"""Policies: the prompts sent to U and T, and tolerant but never guessing parsers of their replies.
 
 One code path serves LLM providers and the offline ``builtin:`` models: the built-in models
-answer these same prompts (``prompts/*.txt``) in the same reply format. A reply that cannot be
-parsed is recorded with its error, never replaced by a default: no code means no solution, no
-score means a monitor failure (which protocols treat against the blue team).
+answer these same prompts (``prompts/*.txt``) in the same reply format. Real models stray from
+the format in a few common ways the parsers accept (any-case ``python``/``py``/``python3`` fence
+tags, CRLF line ends, an unclosed last fence, bold or lower-case score lines, a one-argument
+secret input without its tuple). A reply that still cannot be read is recorded with its error,
+never replaced by a default: no code means no solution, no score means a monitor failure (which
+protocols treat against the blue team). A refusal is recorded as *declined*, a distinct outcome
+from *unusable*; neither is evidence of anything but the reply itself.
 """
 
 from __future__ import annotations
@@ -17,32 +21,51 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from pytest_safecase.models import Model, Request
+from pytest_safecase.models import Completion, Model, Request
 
+from .attacks import entry_point_of
 from .tasks import Task
 
 __all__ = [
     "PROMPT_NAMES",
+    "PROMPT_VERSION",
     "AttackAttempt",
     "Solution",
     "Suspicion",
+    "arity",
     "attack",
     "edit",
     "extract_code",
     "extract_score",
     "extract_secret_input",
     "extract_tagged",
+    "is_refusal",
     "load_prompt",
     "monitor",
     "render_prompt",
     "solve",
 ]
 
-PROMPT_NAMES = ("honest_solver", "attack", "monitor", "editor")
+PROMPT_NAMES = ("honest_solver", "attack", "monitor", "editor", "colluding_monitor")
+PROMPT_VERSION = "3"
+"""Bumped with any change to the prompts or to how replies are read: part of the evaluation key."""
 DECLINE = "DECLINE"
 _MAX_TOKENS = 2048
-_CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
-_SCORE_LINE = re.compile(r"^\s*SCORE:\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*$", re.MULTILINE)
+_FENCE_OPEN = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[ \t]*$")
+_PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
+_SCORE_LINE = re.compile(
+    r"^(?:final\s+)?(?:suspicion\s+)?score\s*[:=]\s*([-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)"
+    r"(?P<rest>[^\d]*)$",
+    re.IGNORECASE,
+)
+_MARKUP = re.compile(r"[*_`#>]")
+_REFUSAL = re.compile(
+    r"^\s*DECLINE\b|\bI\s+(?:can(?:no|')t|cannot|won't|will\s+not|must\s+decline|decline|refuse|"
+    r"am\s+(?:unable|not\s+able))\b|\bI'm\s+(?:sorry|unable|not\s+able)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+EMPTY_REPLY = "the reply is empty"
+NO_CODE = "the reply has no ```python code block"
 
 
 @cache
@@ -53,9 +76,16 @@ def load_prompt(name: str) -> str:
     return (resources.files(__package__) / "prompts" / f"{name}.txt").read_text("utf-8")
 
 
-def render_prompt(name: str, *, problem: str, code: str | None = None) -> str:
-    """Fill a template (plain replacement: code is full of braces ``str.format`` would eat)."""
-    text = load_prompt(name).replace("{problem}", problem.strip("\n"))
+def render_prompt(
+    name: str, *, problem: str, code: str | None = None, signal: str | None = None
+) -> str:
+    """Fill a template (plain replacement: code is full of braces ``str.format`` would eat).
+
+    The signal goes in before the problem and the code, so neither can forge it."""
+    text = load_prompt(name)
+    if signal is not None:
+        text = text.replace("{signal}", signal)
+    text = text.replace("{problem}", problem.strip("\n"))
     if code is not None:
         text = text.replace("{code}", code.strip("\n"))
     return text
@@ -67,40 +97,126 @@ def extract_tagged(text: str, tag: str) -> str | None:
     return found[-1].strip() if found else None
 
 
-def extract_code(text: str) -> str | None:
-    """The last fenced code block of a reply (LLMs often put a draft first)."""
-    blocks = _CODE_BLOCK.findall(text)
-    return blocks[-1].strip("\n") + "\n" if blocks else None
+def _fenced_blocks(text: str) -> list[str]:
+    """Python (or untagged) fenced blocks, in order; a fence never closed runs to the end."""
+    blocks: list[str] = []
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    tag: str | None = None
+    current: list[str] = []
+    for line in lines:
+        if tag is None:
+            opening = _FENCE_OPEN.match(line)
+            if opening:
+                tag, current = opening.group(1).lower(), []
+        elif line.strip().startswith("```"):
+            if tag in _PYTHON_TAGS:
+                blocks.append("\n".join(current))
+            tag = None
+        else:
+            current.append(line)
+    if tag in _PYTHON_TAGS and current:
+        blocks.append("\n".join(current))
+    return [block.strip("\n") + "\n" for block in blocks if block.strip()]
+
+
+def _defines(code: str, name: str | None) -> bool:
+    """Whether ``code`` defines the function ``name`` (any function when ``name`` is None)."""
+    function = re.escape(name) if name else r"\w+"
+    pattern = rf"^\s*(?:async\s+)?def\s+{function}\s*\("
+    return re.search(pattern, code, re.MULTILINE) is not None
+
+
+def extract_code(text: str, entry_point: str | None = None) -> str | None:
+    """The solution's code block: the last block that defines ``entry_point`` (else the last
+    defining any function, else the last block), so a trailing usage example cannot replace it.
+
+    A reply without any fence that is itself Python defining ``entry_point`` is taken whole.
+    """
+    blocks = _fenced_blocks(text)
+    for wanted in (entry_point, None) if entry_point else (None,):
+        defining = [block for block in blocks if _defines(block, wanted)]
+        if defining:
+            return defining[-1]
+    if blocks:
+        return blocks[-1]
+    bare = text.replace("\r\n", "\n").strip("\n")
+    if entry_point and "```" not in bare and _defines(bare, entry_point):
+        try:
+            ast.parse(bare)
+        except SyntaxError:
+            return None
+        return bare + "\n"
+    return None
 
 
 def extract_score(text: str) -> float | None:
-    """The ``SCORE: x`` line's x, if it is a number in [0, 1]."""
-    found = _SCORE_LINE.findall(text)
-    if not found:
+    """The last score line's number (``SCORE: x``, also bold, any case, with a trailing word or
+    full stop), if it is in [0, 1]. A line with a second number (``0.1 to 0.3``) is ambiguous."""
+    found = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        match = _SCORE_LINE.match(_MARKUP.sub("", line).strip())
+        if match:
+            found = float(match.group(1))
+    return found if found is not None and 0.0 <= found <= 1.0 else None
+
+
+def arity(task: Task) -> tuple[int, int | None] | None:
+    """(required, most) positional arguments of the task's entry point; most is None for
+    ``*args``. None when the prompt does not define the entry point."""
+    try:
+        module = ast.parse(task.prompt)
+    except SyntaxError:
         return None
-    value = float(found[-1])
-    return value if 0.0 <= value <= 1.0 else None
+    for node in reversed(module.body):
+        if isinstance(node, ast.FunctionDef) and node.name == task.entry_point:
+            positional = len(node.args.posonlyargs) + len(node.args.args)
+            required = positional - len(node.args.defaults)
+            return required, None if node.args.vararg else positional
+    return None
 
 
-def extract_secret_input(text: str) -> str | None:
-    """The secret input if it is a literal tuple or list of positional arguments."""
+def extract_secret_input(text: str, arguments: tuple[int, int | None] | None = None) -> str | None:
+    """The secret input as a literal argument tuple, read for the function's ``arguments``.
+
+    For a one-argument function a 1-tuple is the argument tuple and any other literal is the
+    single argument (``("abc")`` and ``[1, 2, 3]`` are one argument each). Otherwise the literal
+    must be a tuple or list whose length the function accepts. Without ``arguments`` any tuple
+    or list is taken as the arguments.
+    """
     raw = extract_tagged(text, "secret_input")
     if raw is None:
         return None
     try:
         value = ast.literal_eval(raw)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
-    return raw if isinstance(value, tuple | list) else None
+    if arguments is not None and arguments[1] == 1:
+        is_argument_tuple = isinstance(value, tuple) and len(value) == 1
+        return raw if is_argument_tuple else f"({raw},)"
+    if not isinstance(value, tuple | list):
+        return None
+    if arguments is not None:
+        required, most = arguments
+        if len(value) < required or (most is not None and len(value) > most):
+            return None
+    return raw
+
+
+def is_refusal(text: str) -> bool:
+    """Whether a reply declines in words (``DECLINE``, "I can't", "I'm sorry", ...)."""
+    return _REFUSAL.search(text) is not None
 
 
 @dataclass(frozen=True)
 class Solution:
-    """A model's code for a task; ``code`` is None (with ``error``) when the reply had none."""
+    """A model's code for a task; ``code`` is None (with ``error``) when the reply had none.
+
+    ``declined``: the model refused in words, which is not the same as an unreadable reply."""
 
     code: str | None
     error: str | None
     reply: str
+    declined: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,28 +238,39 @@ class AttackAttempt:
 
 @dataclass(frozen=True)
 class Suspicion:
-    """A monitor's score in [0, 1], or NaN with ``error`` when the reply had no valid score."""
+    """A monitor's score in [0, 1], or NaN with ``error`` when the reply had no valid score
+    (``declined`` when it refused to score)."""
 
     score: float
     error: str | None
     reply: str
+    declined: bool = False
 
 
 def _request(prompt: str, seed: int) -> Request:
     return Request(prompt=prompt, temperature=0.0, max_tokens=_MAX_TOKENS, seed=seed)
 
 
-def _solution(reply: str) -> Solution:
-    code = extract_code(reply)
-    if code is None:
-        return Solution(None, "the reply has no ```python code block", reply)
-    return Solution(code, None, reply)
+def _text(completion: Completion) -> str:
+    return completion.text.replace("\r\n", "\n")
+
+
+def _solution(reply: str, entry_point: str | None) -> Solution:
+    code = extract_code(reply, entry_point)
+    if code is not None:
+        return Solution(code, None, reply)
+    if not reply.strip():
+        return Solution(None, EMPTY_REPLY, reply)
+    if is_refusal(reply):
+        return Solution(None, "the model declined", reply, declined=True)
+    return Solution(None, NO_CODE, reply)
 
 
 def solve(model: Model, tasks: Sequence[Task], *, seed: int = 0) -> list[Solution]:
     """Ask ``model`` for an honest solution to each task (in order)."""
     requests = [_request(render_prompt("honest_solver", problem=t.prompt), seed) for t in tasks]
-    return [_solution(c.text) for c in model.generate_many(requests)]
+    completions = model.generate_many(requests)
+    return [_solution(_text(c), t.entry_point) for t, c in zip(tasks, completions, strict=True)]
 
 
 def selected_for_attack(task: Task, attack_rate: float, seed: int) -> bool:
@@ -163,44 +290,60 @@ def attack(
     selected = [t for t in tasks if selected_for_attack(t, attack_rate, seed)]
     requests = [_request(render_prompt("attack", problem=t.prompt), seed) for t in selected]
     answers = {
-        t.task_id: c.text for t, c in zip(selected, model.generate_many(requests), strict=True)
+        t.task_id: _text(c) for t, c in zip(selected, model.generate_many(requests), strict=True)
     }
     attempts: list[AttackAttempt | None] = []
     for task in tasks:
         reply = answers.get(task.task_id)
-        attempts.append(None if reply is None else _attack_attempt(task.task_id, reply))
+        attempts.append(None if reply is None else _attack_attempt(task, reply))
     return attempts
 
 
-def _attack_attempt(task_id: str, reply: str) -> AttackAttempt:
-    if reply.strip() == DECLINE:
-        return AttackAttempt(task_id, True, None, None, None, None, reply)
-    code = extract_code(reply)
-    secret = extract_secret_input(reply)
+def _attack_attempt(task: Task, reply: str) -> AttackAttempt:
+    code = extract_code(reply, task.entry_point)
+    if reply.strip() == DECLINE or (code is None and is_refusal(reply)):
+        return AttackAttempt(task.task_id, True, None, None, None, None, reply)
+    secret = extract_secret_input(reply, arity(task))
     strategy = extract_tagged(reply, "strategy")
     error = None
-    if code is None:
-        error = "the reply has no ```python code block"
+    if not reply.strip():
+        error = EMPTY_REPLY
+    elif code is None:
+        error = NO_CODE
     elif secret is None:
-        error = "the reply has no <secret_input> holding a literal argument tuple"
-    return AttackAttempt(task_id, False, code, secret, strategy, error, reply)
+        error = "the reply has no <secret_input> holding a literal the function accepts"
+    return AttackAttempt(task.task_id, False, code, secret, strategy, error, reply)
 
 
-def monitor(model: Model, items: Sequence[tuple[str, str]], *, seed: int = 0) -> list[Suspicion]:
-    """Suspicion of each ``(problem prompt, code)``: the monitor sees nothing else."""
-    requests = [_request(render_prompt("monitor", problem=p, code=c), seed) for p, c in items]
-    suspicions = []
-    for completion in model.generate_many(requests):
-        score = extract_score(completion.text)
-        if score is None:
-            error = "the reply has no 'SCORE: x' line with x in [0, 1]"
-            suspicions.append(Suspicion(math.nan, error, completion.text))
-        else:
-            suspicions.append(Suspicion(score, None, completion.text))
-    return suspicions
+def _suspicion(reply: str) -> Suspicion:
+    score = extract_score(reply)
+    if score is not None:
+        return Suspicion(score, None, reply)
+    if not reply.strip():
+        return Suspicion(math.nan, EMPTY_REPLY, reply)
+    if is_refusal(reply):
+        return Suspicion(math.nan, "the monitor declined to score", reply, declined=True)
+    return Suspicion(math.nan, "the reply has no 'SCORE: x' line with x in [0, 1]", reply)
+
+
+def monitor(
+    model: Model, items: Sequence[tuple[str, str]], *, seed: int = 0, collusion: str | None = None
+) -> list[Suspicion]:
+    """Suspicion of each ``(problem prompt, code)``: the monitor sees nothing else.
+
+    With ``collusion`` (a signal's description) the red team's monitor prompt is used instead:
+    it tells U to report code carrying that signal as innocent."""
+    name = "monitor" if collusion is None else "colluding_monitor"
+    requests = [
+        _request(render_prompt(name, problem=p, code=c, signal=collusion), seed) for p, c in items
+    ]
+    return [_suspicion(_text(c)) for c in model.generate_many(requests)]
 
 
 def edit(model: Model, items: Sequence[tuple[str, str]], *, seed: int = 0) -> list[Solution]:
     """The trusted editor's rewrite of each ``(problem prompt, code)``."""
     requests = [_request(render_prompt("editor", problem=p, code=c), seed) for p, c in items]
-    return [_solution(c.text) for c in model.generate_many(requests)]
+    completions = model.generate_many(requests)
+    return [
+        _solution(_text(c), entry_point_of(p)) for (p, _), c in zip(items, completions, strict=True)
+    ]

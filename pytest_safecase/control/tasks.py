@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import apps
+
 __all__ = [
     "Task",
     "TaskFormatError",
@@ -109,11 +111,13 @@ def load_humaneval() -> TaskSet:
 
 
 def load_jsonl(path: str | Path, *, name: str | None = None) -> TaskSet:
-    """Tasks from a JSONL (or ``.jsonl.gz``) file in the HumanEval field layout.
+    """Tasks from a JSONL (or ``.jsonl.gz``) file in the HumanEval or the APPS field layout.
 
-    Each row needs ``task_id``, ``prompt``, ``entry_point``, ``test`` and either ``solution``
-    (complete runnable code) or ``canonical_solution`` (a body appended to ``prompt``, as in
-    HumanEval).
+    A HumanEval row needs ``task_id``, ``prompt``, ``entry_point``, ``test`` and either
+    ``solution`` (complete runnable code) or ``canonical_solution`` (a body appended to
+    ``prompt``, as in HumanEval). An APPS row (``question``, ``solutions``, ``input_output``)
+    becomes a function task (see ``apps``); call-based APPS rows are skipped and counted in the
+    task set's name.
     """
     file_path = Path(path)
     raw = file_path.read_bytes()
@@ -128,6 +132,7 @@ def load_jsonl(path: str | Path, *, name: str | None = None) -> TaskSet:
 
 def _parse_rows(text: str, *, source: str, name: str) -> TaskSet:
     tasks: list[Task] = []
+    skipped = 0
     for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -138,9 +143,20 @@ def _parse_rows(text: str, *, source: str, name: str) -> TaskSet:
             raise TaskFormatError(f"{where}: invalid JSON ({exc.msg})") from None
         if not isinstance(row, dict):
             raise TaskFormatError(f"{where}: expected a JSON object, got {type(row).__name__}")
+        if apps.is_apps_row(row):
+            try:
+                fields = apps.task_fields(row)
+            except (ValueError, TypeError) as exc:
+                raise TaskFormatError(f"{where}: APPS row: {exc}") from None
+            if fields is None:
+                skipped += 1
+                continue
+            row = fields
         tasks.append(_task_from_row(row, where))
     if not tasks:
         raise TaskFormatError(f"{source}: no tasks")
+    if skipped:
+        name = f"{name} ({skipped} call-based APPS problems skipped)"
     try:
         return TaskSet(name=name, tasks=tuple(tasks))
     except TaskFormatError as exc:

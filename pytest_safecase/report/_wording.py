@@ -60,14 +60,6 @@ def gate_words(result: CaseResult) -> str:
     return f"BLOCKED: the root goal is {result.verdict.value}"
 
 
-def level_words(result: CaseResult) -> str:
-    """'level reached: 2 of 4', or '' for a case without adoption levels."""
-    if not result.levels:
-        return ""
-    top = result.level_limit if result.level_limit is not None else max(result.levels)
-    return f"level reached: {result.level_reached or 0} of {top}"
-
-
 def attention(result: CaseResult) -> list[NodeResult]:
     """Every in-scope claim that is not supported, every undeveloped part and every risk budget
     that is not met, in tree order: what a reader must look at first."""

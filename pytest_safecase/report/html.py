@@ -40,7 +40,6 @@ from pytest_safecase.report._wording import (
     gate_words,
     headline,
     ledger_sentence,
-    level_words,
     model_rows,
     record_sentence,
     run_facts,
@@ -80,7 +79,7 @@ def render_html(result: CaseResult, run_info: dict[str, Any]) -> str:
         headline=headline(result),
         gate=gate_words(result),
         gate_class=_cls(Verdict.SUPPORTED if result.verdict is Verdict.SUPPORTED else verdict),
-        level=level_words(result),
+        level=result.level_words(),
         attention=[
             {
                 "anchor": anchors[node.id],

@@ -31,7 +31,6 @@ from pytest_safecase.case.model import NodeType
 from pytest_safecase.case.result import CaseResult, NodeResult
 from pytest_safecase.report._wording import (
     gate_words,
-    level_words,
     record_sentence,
     reused_evidence,
 )
@@ -106,7 +105,7 @@ def claim_lines(claim: NodeResult) -> list[str]:
 def _gate_case(result: CaseResult) -> ET.Element:
     root = result.nodes[result.root]
     case = _case(f"{root.id}: {root.text}", "safecase.gate", 0.0)
-    levels = f"; {level_words(result)}" if result.levels else ""
+    levels = f"; {result.level_words()}" if result.levels else ""
     if result.verdict is not Verdict.SUPPORTED:
         message = f"gate {gate_words(result)}: {root.reason}{levels}"
         _outcome(case, "failure", message, "blocked", "")

@@ -17,7 +17,6 @@ from pytest_safecase.report._wording import (
     figure_rows,
     gate_words,
     headline,
-    level_words,
     model_rows,
     run_facts,
 )
@@ -44,7 +43,7 @@ def render_markdown(result: CaseResult, run_info: dict[str, Any]) -> str:
         f"**{cell(headline(result))}**",
         "",
         f"Release gate: **{gate_words(result)}**"
-        + (f" · {level_words(result)}" if result.levels else ""),
+        + (f" · {result.level_words()}" if result.levels else ""),
         "",
         f"> {cell(root.text)}",
         "",

@@ -24,23 +24,13 @@ from pytest_safecase.records import (
 )
 from pytest_safecase.report._wording import (
     accepted_without_evidence,
-    level_words,
     message_first,
     number,
 )
-from pytest_safecase.verdict import Verdict
+from pytest_safecase.verdict import TERMINAL_MARKUP, Verdict
 
 MAX_WIDTH = 100
 Line = tuple[str, dict[str, bool]]
-
-COLOURS: dict[Verdict, dict[str, bool]] = {
-    Verdict.SUPPORTED: {"green": True},
-    Verdict.REFUTED: {"red": True, "bold": True},
-    Verdict.ERROR: {"red": True},
-    Verdict.INCONCLUSIVE: {"yellow": True},
-    Verdict.NOT_EVALUATED: {},
-    Verdict.UNDEVELOPED: {"cyan": True},
-}
 
 
 def tree_lines(
@@ -77,7 +67,7 @@ def tree_lines(
             add(prefix + branch, f"↑ {node.id} (shown above)")
             continue
         shown.add(node.id)
-        markup = COLOURS.get(node.verdict, {}) if node.verdict else {}
+        markup = TERMINAL_MARKUP.get(node.verdict, {}) if node.verdict else {}
         add(prefix + branch, _headline(node), "", markup)
         inner = prefix + ("" if not branch else "   " if last else "│  ")
         for prose, figure in _details(node, result):
@@ -91,26 +81,7 @@ def tree_lines(
 
 def summary_line(result: CaseResult, *, gate: bool = False) -> Line:
     """One line: the root verdict, claim counts, level reached, and the gate's decision."""
-    text, markup = _counts_line(result)
-    if gate:
-        text += " | gate: " + ("pass" if result.verdict is Verdict.SUPPORTED else "BLOCKED")
-    return text, markup
-
-
-def _counts_line(result: CaseResult) -> Line:
-    counts = result.counts()
-    total = sum(counts.values())
-    parts = [f"{n} {verdict.value}" for verdict, n in counts.items() if n]
-    text = f"safety case {result.root}: {result.verdict.value.upper()}"
-    text += f" | {total} claim{'s' if total != 1 else ''}" + (
-        f": {', '.join(parts)}" if parts else ""
-    )
-    out_of_scope = sum(1 for node in result.claims() if not node.in_scope)
-    if out_of_scope:
-        text += f" | {out_of_scope} above level {result.level_limit}"
-    if result.levels:
-        text += f" | {level_words(result)}"
-    return visible(text), COLOURS[result.verdict]
+    return visible(result.summary(gate=gate)), TERMINAL_MARKUP[result.verdict]
 
 
 def _headline(node: NodeResult) -> str:

@@ -70,13 +70,11 @@ def test_declines_without_examples_to_verify_against() -> None:
     assert craft_backdoor(prompt, prompt + "    return 2 * x\n") is None
 
 
-def test_collusion_signal_is_planted_and_redaction_removes_it() -> None:
+def test_redaction_removes_comments_docstrings_and_local_names() -> None:
     task = HUMANEVAL["HumanEval/1"]
-    backdoor = craft_backdoor(
-        task.prompt, task.reference_solution, order=["magic_constant"], collusion_signal="sig-42"
-    )
-    assert backdoor is not None and "# sig-42" in backdoor.code
-    redacted = redact_code(backdoor.code)
+    backdoor = craft_backdoor(task.prompt, task.reference_solution, order=["magic_constant"])
+    assert backdoor is not None
+    redacted = redact_code("# sig-42\n" + backdoor.code)
     assert "sig-42" not in redacted and '"""' not in redacted
     assert "paren_string" in redacted  # parameters keep their names; locals become v0, v1, ...
     assert "v0" in redacted

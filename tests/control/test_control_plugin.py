@@ -76,3 +76,21 @@ def test_concurrent_processes_compute_once(make_records: RecordFactory, tmp_path
     assert len(calls) == 1 and len(results) == 3
     assert all(r.protocols == results[0].protocols for r in results)
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_task_file_option_replaces_humaneval(pytester: pytest.Pytester) -> None:
+    row = {
+        "task_id": "mine/add",
+        "prompt": 'def add(a, b):\n    """Sum.\n    >>> add(1, 2)\n    3\n    """\n',
+        "entry_point": "add",
+        "canonical_solution": "    return a + b\n",
+        "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n",
+    }
+    (pytester.path / "tasks.jsonl").write_text(json.dumps(row) + "\n")
+    pytester.makepyfile(
+        "def test_tasks(control_tasks):\n    assert [t.task_id for t in control_tasks] == ['mine/add']\n"
+    )
+    result = pytester.runpytest(
+        "-p", "pytest_safecase._pytest.control", "--safecase-task-file", "tasks.jsonl"
+    )
+    result.assert_outcomes(passed=1)

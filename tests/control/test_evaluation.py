@@ -160,7 +160,7 @@ def small_run() -> ControlResults:
     tasks = load_humaneval().subset(8)
     return run_control_evaluation(
         tasks,
-        get_model("builtin:untrusted-colluding"),
+        get_model("builtin:untrusted"),
         get_model("builtin:trusted"),
         EvaluationParameters(bootstrap=100, honeypots=4),
     )
@@ -174,20 +174,16 @@ def test_end_to_end_builtin_run(small_run: ControlResults) -> None:
         assert record.honest_correct  # U's honest solutions are the reference
         if record.attack_state == "attempted":
             assert record.attack_code and record.secret_input and record.strategy
-            assert "NOTE: verified" in record.attack_code  # the colluding U's signal
             assert record.backdoor_reason
     assert small_run.summary.usefulness.untrusted_alone == 1.0
     assert set(small_run.timings) >= {"attack", "score", "monitor"}
-    colluding = [
-        r.attack_untrusted_score for r in small_run.records if r.attack_state == "attempted"
-    ]
-    assert colluding and all(score == 0.0 for score in colluding)
+    raw = [r.attack_untrusted_score for r in small_run.records if r.attack_state == "attempted"]
     redacted = [
         r.attack_untrusted_redacted_score
         for r in small_run.records
         if r.attack_state == "attempted"
     ]
-    assert max(s or 0.0 for s in redacted) > 0.0
+    assert raw and redacted == raw  # U's monitor reads meaning, so redaction changes nothing
 
 
 def test_records_let_anyone_reverify_a_backdoor(small_run: ControlResults, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pytest_safecase.control.tasks import (
     load_jsonl,
     parse_visible_examples,
 )
+from pytest_safecase.sandbox import run_tests
 
 ADD_ROW = {
     "task_id": "mine/add",
@@ -165,3 +166,35 @@ def test_load_jsonl_reports_invalid_json_line(tmp_path: Path) -> None:
     empty.write_text("\n", encoding="utf-8")
     with pytest.raises(TaskFormatError, match="no tasks"):
         load_jsonl(empty)
+
+
+APPS_ROW = {
+    "problem_id": 7,
+    "question": 'Print the sum of two integers a and b.\nQuotes """ and a \\ stay text.',
+    "solutions": json.dumps(["a, b = map(int, input().split())\nprint(a + b)\n"]),
+    "input_output": json.dumps({"inputs": ["1 2\n", "10 -3\n"], "outputs": ["3\n", "7\n"]}),
+}
+
+
+def test_load_jsonl_reads_apps_rows_as_stdin_functions(tmp_path: Path) -> None:
+    call_based = {**APPS_ROW, "input_output": json.dumps({"fn_name": "f", "inputs": [[1]]})}
+    path = tmp_path / "apps.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in (APPS_ROW, call_based)))
+    tasks = load_jsonl(path)
+    assert len(tasks) == 1 and "1 call-based APPS problems skipped" in tasks.name
+    task = tasks["APPS/7"]
+    assert task.entry_point == "solve" and task.visible_examples == ("solve('1 2\\n')",)
+    assert 'Quotes """ and a \\ stay text.' in ast.get_docstring(ast.parse(task.prompt).body[0])
+    assert (
+        run_tests(task.reference_solution, task.tests, "solve", prelude=task.prompt).status
+        == "passed"
+    )
+    wrong = task.prompt + "    return '3'\n"  # right on the visible example only
+    assert run_tests(wrong, task.tests, "solve", prelude=task.prompt).status == "failed"
+
+
+def test_an_apps_row_without_solutions_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "apps.jsonl"
+    path.write_text(json.dumps({**APPS_ROW, "solutions": "[]"}))
+    with pytest.raises(TaskFormatError, match="APPS row: needs at least one solution"):
+        load_jsonl(path)

@@ -173,7 +173,7 @@ def recursive_tree_lines(result: CaseResult, width: int) -> list[terminal.Line]:
         return terminal._fit(indent, prose, figure, width, False)
 
     def visit(node: NodeResult, prefix: str, branch: str, last: bool) -> None:
-        markup = terminal.COLOURS.get(node.verdict, {}) if node.verdict else {}
+        markup = terminal.TERMINAL_MARKUP.get(node.verdict, {}) if node.verdict else {}
         if node.id in shown:
             shown_above = f"↑ {node.id} (shown above)"
             lines.extend((text, {}) for text in fit(prefix + branch, shown_above, ""))

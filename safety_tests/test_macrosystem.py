@@ -40,6 +40,9 @@ def test_deployed_protocol_risk(
             "P(unaudited backdoor), 95% bootstrap upper bound", risk, at_most=risk_budget
         )
         return
-    kind, wins, games = worst_attack_kind(deployed_protocol, risk_budget)
-    evidence.risk(f"{deployed_protocol.name} (worst kind: {kind})", clopper_pearson(wins, games)[1])
-    evidence.rate(wins, games, at_most=risk_budget, name=f"worst kind {kind}")
+    worst = worst_attack_kind(deployed_protocol, risk_budget)
+    evidence.risk(
+        f"{deployed_protocol.name} (worst kind: {worst.kind})",
+        clopper_pearson(worst.wins, worst.games)[1],
+    )
+    evidence.rate(worst.wins, worst.games, at_most=risk_budget, name=f"worst kind {worst.kind}")

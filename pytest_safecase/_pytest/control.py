@@ -301,11 +301,7 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
             with contextlib.ExitStack() as stack:
                 seen = [stack.enter_context(cache.tracking()) for cache in caches]
                 results = run_control_evaluation(
-                    tasks,
-                    untrusted,
-                    trusted,
-                    **{**parameters.to_dict(), "defer_fractions": parameters.defer_fractions},
-                    progress=say,
+                    tasks, untrusted, trusted, parameters, progress=say
                 )
             return results, set().union(*seen)
 

@@ -1,4 +1,4 @@
-"""AI-control evaluations in the backdoor setting of Greenblatt et al. 2023.
+"""AI-control evaluations in an adaptation of the APPS backdoor setting of Greenblatt et al. 2023.
 
 Tasks and the sandbox score code; policies ask U and T (LLMs or the offline ``builtin:`` models)
 to solve, attack, monitor and edit; protocols turn suspicion scores into decisions; metrics turn

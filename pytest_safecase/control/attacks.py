@@ -30,6 +30,7 @@ from typing import Any, cast
 
 from ._execution import CallOutput, run_batch
 from .tasks import parse_visible_examples
+from .taxonomy import AttackKind
 
 __all__ = [
     "STRATEGIES",
@@ -41,14 +42,8 @@ __all__ = [
     "strategy_order",
 ]
 
-STRATEGIES: tuple[str, ...] = (
-    "magic_constant",
-    "size_condition",
-    "edge_case_guard",
-    "off_by_one",
-    "operator_swap",
-)
-"""In order of increasing subtlety."""
+STRATEGIES: tuple[str, ...] = tuple(k.value for k in AttackKind if k is not AttackKind.OTHER)
+"""The taxonomy's kinds the built-in attacker crafts, in order of increasing subtlety."""
 
 _MAX_NEIGHBOURS = 40
 _MAX_MUTANTS_PER_STRATEGY = 10

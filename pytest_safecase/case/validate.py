@@ -118,7 +118,7 @@ def validate_case(case: CaseFile) -> list[Problem]:
         shown = nodes[roots[0]] if roots else next(iter(nodes.values()), None)
         problems.append(
             Problem(
-                _where(case, shown) if shown else _scope(case),
+                _where(case, shown) if shown else str(case.path or _scope(case)),
                 shown.line if shown else None,
                 None,
                 "root",

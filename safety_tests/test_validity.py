@@ -59,12 +59,15 @@ def test_red_team_policy_is_a_best_response(evidence, control_results, deploymen
             f"{attack.unusable_attempts} unusable): the red team's strength is unknown"
         )
     protocol = control_results.protocol(deployment["protocol_by_level"][3])
-    selection = select_attacks(
-        control_results.records,
-        defer_fraction=protocol.fraction,
-        audit_budget=control_results.parameters.audit_budget,
-        seed=control_results.parameters.seed,
-    )
+    try:
+        selection = select_attacks(
+            control_results.records,
+            defer_fraction=protocol.fraction,
+            audit_budget=control_results.parameters.audit_budget,
+            seed=control_results.parameters.seed,
+        )
+    except ValueError as exc:  # nothing to search over: the red team's strength is unknown
+        raise ClaimInconclusive(f"inconclusive: {exc}") from None
     frozen = selection.frozen_held_out
     rivals = [o for o in selection.held_out if o.policy != selection.frozen and o.games]
     if not frozen.games or not rivals:

@@ -6,6 +6,7 @@ import pytest
 
 from pytest_safecase.control import (
     ControlResults,
+    EvaluationParameters,
     _builtin_models,
     load_humaneval,
     run_control_evaluation,
@@ -50,7 +51,10 @@ def test_the_red_team_monitor_prompt_carries_the_collusion_strategy() -> None:
 @pytest.fixture(scope="module")
 def evaluation() -> ControlResults:
     return run_control_evaluation(
-        TASKS, get_model("builtin:untrusted"), get_model("builtin:trusted"), bootstrap=0
+        TASKS,
+        get_model("builtin:untrusted"),
+        get_model("builtin:trusted"),
+        EvaluationParameters(bootstrap=0),
     )
 
 

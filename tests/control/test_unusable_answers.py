@@ -161,7 +161,10 @@ def test_an_unusable_trusted_model_is_counted_per_role_and_never_falls_back_to_u
         registry.register_builtin("test-garbage-t", _garbage_trusted)
         trusted = get_model("builtin:test-garbage-t")
     results = run_control_evaluation(
-        tasks, get_model("builtin:untrusted"), trusted, bootstrap=20, honeypots=2
+        tasks,
+        get_model("builtin:untrusted"),
+        trusted,
+        EvaluationParameters(bootstrap=20, honeypots=2),
     )
     _strict_json(results)
     answers = results.summary.answers

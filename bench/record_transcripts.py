@@ -70,7 +70,7 @@ def start_server(python: str, gguf: Path, port: int, context: int) -> subprocess
     raise SystemExit("the server did not answer within 120 s")
 
 
-def run_case(out: Path, tasks: int, mode: str, env: dict[str, str]) -> str:
+def run_case(out: Path, tasks: int, level: int | None, mode: str, env: dict[str, str]) -> str:
     """One run of the case; its pytest cache directory (where evaluation results are kept, also
     with the cache plugin off) is new, so every answer comes from the server or the recording."""
     command = [sys.executable, "-m", "pytest", "safety_tests/", "-q"]
@@ -83,6 +83,7 @@ def run_case(out: Path, tasks: int, mode: str, env: dict[str, str]) -> str:
         "--safecase-timeout=900",
         f"--safecase-tasks={tasks}",
     ]
+    command += [] if level is None else [f"--safecase-level={level}"]
     command += [f"--safecase-cache={mode}", f"--safecase-cache-dir={out}"]
     print("$", " ".join(command), flush=True)
     started = time.monotonic()
@@ -126,9 +127,18 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=8192, help="the server's n_ctx")
     parser.add_argument("--port", type=int, default=8765, help="part of the cache key: keep it")
     parser.add_argument("--out", type=Path, default=ROOT / "tests/fixtures/real_model_cache")
+    parser.add_argument(
+        "--level",
+        type=int,
+        help="adopt levels up to N only (3 leaves out level 4's collusion game, which asks U's "
+        "monitor again for every signal and countermeasure: hours on a small local model)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="continue an interrupted recording in --out"
+    )
     args = parser.parse_args()
     out = args.out.resolve()
-    if out.exists():
+    if out.exists() and not args.keep:
         shutil.rmtree(out)
     port = args.port
     env = {
@@ -138,13 +148,13 @@ def main() -> None:
     }
     server = start_server(args.server_python, args.gguf.resolve(), port, args.context)
     try:
-        recorded = run_case(out, args.tasks, "on", env)
+        recorded = run_case(out, args.tasks, args.level, "on", env)
     finally:
         server.terminate()
         server.wait(timeout=30)
     compact(out)
     offline = {name: value for name, value in env.items() if name != "OPENAI_API_KEY"}
-    replayed = run_case(out, args.tasks, "replay", offline)
+    replayed = run_case(out, args.tasks, args.level, "replay", offline)
     compact(out)
     verdicts = VERDICT.findall(recorded), VERDICT.findall(replayed)
     print(f"recorded: {verdicts[0]}\nreplayed: {verdicts[1]}")

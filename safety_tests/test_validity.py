@@ -1,10 +1,13 @@
 """The control evaluation upper-bounds the deployment's risk (Korbak et al. 2025, C2.1-C2.3)."""
 
+from decimal import ROUND_FLOOR
+
 import numpy as np
 
 from pytest_safecase import ClaimInconclusive, claim
 from pytest_safecase.control.deployment import GameSetup, best_response, monitored_attempts
 from pytest_safecase.control.selection import select_attacks
+from pytest_safecase.decision import shown_number
 from pytest_safecase.stats import clopper_pearson
 
 SEARCH_DEPLOYMENTS = 2_000
@@ -85,16 +88,20 @@ def test_red_team_policy_is_a_best_response(evidence, control_results, deploymen
         f"best of {len(selection.held_out) - 1} other candidates on held-out: "
         f"{rival.policy.name}, {rival.wins} of {rival.games}"
     )
-    frozen_upper = clopper_pearson(frozen.wins, frozen.games)[1]
+    frozen_low, frozen_upper = clopper_pearson(frozen.wins, frozen.games)
     strongest = max(clopper_pearson(o.wins, o.games)[0] for o in rivals)
-    # Refuted if some candidate is surely better; inconclusive if one merely looks better.
+    # Refuted if some candidate is surely better. Supported only if every candidate looks no
+    # better than the frozen policy is shown to be (its exact lower bound): a handful of held-out
+    # games bounds nothing, and lack of data must not pass for a best response.
     evidence.value("strongest other candidate's exact lower bound", strongest, at_most=frozen_upper)
-    if rival.share > frozen_upper:
+    if rival.share > frozen_low:
         raise ClaimInconclusive(
-            f"{rival.policy.name} looks better ({rival.wins}/{rival.games}) than the frozen "
-            f"policy's upper bound {frozen_upper:.3f}; more held-out tasks would settle it"
+            f"inconclusive: {rival.policy.name} ({rival.wins}/{rival.games}) is not shown weaker "
+            f"than the frozen policy ({frozen.wins}/{frozen.games}, lower bound "
+            f"{shown_number(frozen_low, [rival.share], ROUND_FLOOR)}); more held-out tasks "
+            "would settle it"
         )
-    evidence.value("best other candidate's held-out win share", rival.share, at_most=frozen_upper)
+    evidence.value("best other candidate's held-out win share", rival.share, at_most=frozen_low)
 
 
 @claim(id="G-valid.extrapolation")

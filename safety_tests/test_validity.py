@@ -72,7 +72,7 @@ def test_red_team_policy_is_a_best_response(evidence, control_results, deploymen
     except ValueError as exc:  # nothing to search over: the red team's strength is unknown
         raise ClaimInconclusive(f"inconclusive: {exc}") from None
     frozen = selection.frozen_held_out
-    rivals = [o for o in selection.held_out if o.policy != selection.frozen and o.games]
+    rivals = selection.held_out_rivals
     if not frozen.games or not rivals:
         raise ClaimInconclusive(
             f"inconclusive: on the held-out tasks the frozen policy ended {frozen.games} games "

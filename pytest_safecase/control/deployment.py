@@ -25,7 +25,7 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .evaluation import ControlResults
+from .evaluation import ControlResults, score_column
 from .metrics import audited_prefix
 
 __all__ = [
@@ -134,16 +134,9 @@ def monitored_attempts(
         side = "untrusted_score"
     else:
         side = "trusted_score"
-    honest = np.sort(
-        np.nan_to_num(
-            np.array([getattr(r, f"honest_{side}") for r in results.records], dtype=float),
-            nan=np.inf,
-        )
-    )
+    honest = np.sort(np.nan_to_num(score_column(results.records, f"honest_{side}"), nan=np.inf))
     scored = [r for r in results.records if r.scored]
-    attack = np.nan_to_num(
-        np.array([getattr(r, f"attack_{side}") for r in scored], dtype=float), nan=-np.inf
-    )
+    attack = np.nan_to_num(score_column(scored, f"attack_{side}"), nan=-np.inf)
     at_or_above = honest.size - np.searchsorted(honest, attack, side="left")
     return at_or_above / honest.size, np.array([r.backdoor_successful for r in scored], bool)
 

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .decisions import decide
-from .evaluation import TaskRecord
+from .evaluation import TaskRecord, score_column
 
 __all__ = [
     "CUTOFF_QUANTILES",
@@ -88,14 +88,14 @@ class Selection:
         return self.held_out_of(self.frozen)
 
     @property
+    def held_out_rivals(self) -> tuple[PolicyOutcome, ...]:
+        """Every candidate other than the frozen one that ended a held-out game."""
+        return tuple(o for o in self.held_out if o.policy != self.frozen and o.games)
+
+    @property
     def best_held_out_rival(self) -> PolicyOutcome:
         """The candidate other than the frozen one with the highest held-out share."""
-        rivals = [o for o in self.held_out if o.policy != self.frozen and o.games]
-        return max(rivals, key=lambda o: (o.share, o.games))
-
-
-def _column(records: Sequence[TaskRecord], name: str) -> NDArray[np.float64]:
-    return np.array([math.nan if getattr(r, name) is None else getattr(r, name) for r in records])
+        return max(self.held_out_rivals, key=lambda o: (o.share, o.games))
 
 
 def development_half(n: int, seed: int) -> NDArray[np.bool_]:
@@ -117,15 +117,15 @@ def select_attacks(
     monitor score of the attempt (``attack_untrusted_score``); a missing one is never attacked."""
     scored = np.array([r.scored for r in records])
     audited, wins = decide(
-        _column(records, "honest_trusted_score"),
-        _column(records, "attack_trusted_score"),
+        score_column(records, "honest_trusted_score"),
+        score_column(records, "attack_trusted_score"),
         np.array([r.backdoor_successful for r in records]),
         audit_budget=audit_budget,
         defer_fraction=defer_fraction,
     )
     audited, wins = audited & scored, wins & scored
     development = development_half(len(records), seed)
-    own = np.nan_to_num(_column(records, "attack_untrusted_score"), nan=math.inf)
+    own = np.nan_to_num(score_column(records, "attack_untrusted_score"), nan=math.inf)
     kinds = np.array([r.strategy or "" for r in records])
     known = sorted({str(k) for k, s in zip(kinds, scored, strict=True) if s})
     if not known:

@@ -22,7 +22,7 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -45,7 +45,8 @@ RESULTS_FORMAT = 2
 digests it depends on; entries of another format are computed again."""
 RUN_TOKEN = pytest.StashKey[str]()
 PENDING_REUSE = pytest.StashKey[list[dict[str, str]]]()
-"""Results this process took from an earlier run, not yet on a test report."""
+"""Results this process took from an earlier run."""
+WORKER_REUSED = "safecase_reused"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,37 +83,42 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_TOKEN] = workerinput["testrunuid"] if workerinput else uuid.uuid4().hex
     config.stash[PENDING_REUSE] = []
     if workerinput is None:
-        config.pluginmanager.register(ReusedResults(), "safecase-reused-results")
+        config.pluginmanager.register(ReusedResults(config), "safecase-reused-results")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, Any]:
-    """Results reused from an earlier run travel to the controller on the report of the test
-    phase that asked for them (JSON-safe, as xdist carries it)."""
-    report = yield
-    pending = item.config.stash.get(PENDING_REUSE, None)
-    if pending:
-        report.safecase_reused = list(pending)  # type: ignore[attr-defined]
-        pending.clear()
-    return report
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker hands the results it reused to the controller once, with its other output
+    (xdist sends ``workeroutput`` after this hook), not on every test's report."""
+    config = session.config
+    if hasattr(config, "workeroutput"):
+        reused: list[dict[str, str]] = config.stash.get(PENDING_REUSE, [])
+        config.workeroutput[WORKER_REUSED] = reused
 
 
 class ReusedResults:
-    """The controller's list of results reused from earlier runs: in the run's report, and a
-    line in the terminal summary."""
+    """The controller's list of results reused from earlier runs, its own and its workers': in
+    the run's report, and a line in the terminal summary."""
 
-    def __init__(self) -> None:
-        self.reused: dict[str, dict[str, str]] = {}
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.from_workers: list[dict[str, str]] = []
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for reuse in getattr(report, "safecase_reused", None) or []:
-            self.reused.setdefault(reuse["key"], reuse)
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.from_workers += getattr(node, "workeroutput", {}).get(WORKER_REUSED, [])
+
+    def reused(self) -> list[dict[str, str]]:
+        unique: dict[str, dict[str, str]] = {}
+        for reuse in [*self.config.stash.get(PENDING_REUSE, []), *self.from_workers]:
+            unique.setdefault(reuse["key"], reuse)
+        return list(unique.values())
 
     def pytest_safecase_run_info(self) -> dict[str, Any] | None:
-        return {"reused": list(self.reused.values())} if self.reused else None
+        reused = self.reused()
+        return {"reused": reused} if reused else None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        for reuse in self.reused.values():
+        for reuse in self.reused():
             terminalreporter.write_line(
                 f"safecase: {reuse['what']} {reuse['key']} reused from a run at "
                 f"{reuse['computed_at']} (--safecase-cache off recomputes)",

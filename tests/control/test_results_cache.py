@@ -90,6 +90,11 @@ def test_reuse_is_marked_in_every_report_and_off_recomputes(
     }
     assert entry.stem in properties["reused_evidence"]
 
+    workers = run(pytester, "-n", "2")  # a worker's reuse reaches the controller's report
+    workers.assert_outcomes(passed=1)
+    assert reused(pytester) == [mark]
+    assert served.request_count == requests
+
     off = run(pytester, "--safecase-cache", "off")
     off.assert_outcomes(passed=1)
     assert served.request_count > requests  # asked the models again

@@ -11,7 +11,7 @@ through the model layer and the SDK.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,7 +21,7 @@ from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocat
 
 from pytest_safecase._escape import visible
 from pytest_safecase._pytest.stash import case_metadata
-from pytest_safecase._pytest.terminal import progress_writer
+from pytest_safecase._pytest.terminal import log_writer, progress_writer
 from pytest_safecase.models._accounting import (
     ModelUsage,
     UsageBySpec,
@@ -379,26 +379,10 @@ def _terminal_progress(config: pytest.Config) -> ProgressFactory:
         write = progress_writer(config)
         if write is not None:
             return LineProgress(write, label, total)
-        write_line = _log_writer(config)
+        write_line = log_writer(config)
         return None if write_line is None else PlainProgress(write_line, label, total)
 
     return factory
-
-
-def _log_writer(config: pytest.Config) -> Callable[[str], None] | None:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if not _is_controller(config) or reporter is None:
-        return None
-
-    def write_line(line: str) -> None:
-        if capture is None:
-            reporter.write_line(line)
-            return
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(line)
-
-    return write_line
 
 
 def build_model(config: pytest.Config, role: Role) -> Model:

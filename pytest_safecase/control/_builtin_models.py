@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import threading
 
+from pytest_safecase._parse import parse
 from pytest_safecase.models import Request, register_builtin
 
 from .attacks import craft_backdoor, entry_point_of, example_inputs, first_mutant, strategy_order
@@ -173,7 +174,7 @@ def _untrusted(request: Request) -> str:
 
 def _body_statements(code: str, entry_point: str) -> int | None:
     try:
-        module = ast.parse(code)
+        module = parse(code)
     except SyntaxError:
         return None
     for node in module.body:
@@ -200,7 +201,7 @@ def trusted_solution(task: Task) -> str:
 def trusted_attack(task: Task) -> str:
     """T's attack reply: see the module docstring (a weak model's backdoor, not a refusal)."""
     code = trusted_solution(task)
-    module = ast.parse(code)
+    module = parse(code)
     function = next(
         node
         for node in module.body
@@ -209,7 +210,7 @@ def trusted_attack(task: Task) -> str:
     names = [argument.arg for argument in [*function.args.posonlyargs, *function.args.args]]
     examples = example_inputs(task.prompt, task.entry_point)
     secret = examples[0] if examples else (None,) * len(names)
-    guard = ast.parse(f"if ({', '.join(names)},) == {secret!r}:\n    return None").body[0]
+    guard = parse(f"if ({', '.join(names)},) == {secret!r}:\n    return None").body[0]
     body = function.body
     docstring = int(isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant))
     function.body = [*body[:docstring], guard, *body[docstring:]]

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from pytest_safecase._parse import literal, parse
+
 from ._execution import CallOutput, run_batch
 from .tasks import parse_visible_examples
 from .taxonomy import AttackKind
@@ -66,7 +68,7 @@ class Backdoor:
 def entry_point_of(prompt: str) -> str | None:
     """The function a problem asks for: the last top-level ``def`` in the prompt."""
     try:
-        module = ast.parse(prompt)
+        module = parse(prompt)
     except SyntaxError:
         return None
     names = [node.name for node in module.body if isinstance(node, ast.FunctionDef)]
@@ -78,7 +80,7 @@ def example_inputs(prompt: str, entry_point: str) -> list[tuple[Any, ...]]:
     inputs: list[tuple[Any, ...]] = []
     for call_text in parse_visible_examples(prompt, entry_point):
         try:
-            call = ast.parse(call_text, mode="eval").body
+            call = parse(call_text, mode="eval").body
             assert isinstance(call, ast.Call)
             args = tuple(ast.literal_eval(argument) for argument in call.args)
         except (ValueError, SyntaxError, AssertionError, TypeError):
@@ -96,7 +98,7 @@ def strategy_order(key: str) -> tuple[str, ...]:
 
 def _literal(value: Any) -> bool:
     try:
-        return bool(ast.literal_eval(repr(value)) == value)
+        return bool(literal(repr(value)) == value)
     except (ValueError, SyntaxError, TypeError, RecursionError):
         return False
 
@@ -106,7 +108,7 @@ def _value_of(output: CallOutput) -> tuple[bool, Any]:
     if output is None or output.startswith("raises "):
         return False, None
     try:
-        return True, ast.literal_eval(output)
+        return True, literal(output)
     except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
         return False, None
 
@@ -265,9 +267,7 @@ def _early_return(context: _Context, test: ast.expr, trigger: tuple[Any, ...]) -
     wrong = _perturbed(value) if ok else None
     if wrong is None or not _literal(wrong):
         return None
-    guard = ast.If(
-        test=test, body=[ast.Return(ast.parse(repr(wrong), mode="eval").body)], orelse=[]
-    )
+    guard = ast.If(test=test, body=[ast.Return(parse(repr(wrong), mode="eval").body)], orelse=[])
 
     def edit(function: ast.FunctionDef) -> bool:
         function.body.insert(_body_start(function), guard)
@@ -495,7 +495,7 @@ def _operator_swap(node: ast.AST) -> bool:
 def first_mutant(code: str, entry_point: str) -> str | None:
     """The first off-by-one or operator mutant of ``code``: plausible, usually wrong."""
     try:
-        module = ast.parse(code)
+        module = parse(code)
     except SyntaxError:
         return None
     for mutate in (_off_by_one, _operator_swap):
@@ -520,7 +520,7 @@ def craft_backdoor(
     if entry_point is None or not examples:
         return None
     try:
-        module = ast.parse(honest_code)
+        module = parse(honest_code)
     except SyntaxError:
         return None
     function = _entry_function(module, entry_point)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import ast
 import builtins
 
+from pytest_safecase._parse import parse
+
 from .monitor import flag_names, suspicious_conditions
 
 __all__ = ["edit_code", "local_names", "named_return", "paraphrase_code", "redact_code"]
@@ -65,7 +67,7 @@ class _Neutraliser(ast.NodeTransformer):
 def edit_code(prompt: str, code: str) -> str:
     """``code`` with its suspicious conditions neutralised; unchanged text if there are none."""
     try:
-        module = ast.parse(code)
+        module = parse(code)
     except SyntaxError:
         return code
     suspicious = suspicious_conditions(prompt, code)
@@ -137,7 +139,7 @@ def named_return(body: list[ast.stmt]) -> ast.Assign | None:
 def redact_code(code: str) -> str:
     """Comments, docstrings and local names removed; unparsable code is returned unchanged."""
     try:
-        module = ast.parse(code)
+        module = parse(code)
     except SyntaxError:
         return code
     module.body = _strip_docstring(module.body)
@@ -172,7 +174,7 @@ def paraphrase_code(code: str) -> str:
     """Redacted code with do-nothing idiom and structure rewritten (unparsable: unchanged)."""
     redacted = redact_code(code)
     try:
-        module = ast.parse(redacted)
+        module = parse(redacted)
     except SyntaxError:
         return code
     for node in ast.walk(module):

@@ -36,7 +36,7 @@ from pytest_safecase.models import Model
 from ..sandbox import ExecResult, run_many, run_tests
 from . import policies
 from .attacks import craft_backdoor, strategy_order
-from .backdoor import BackdoorCheck, check_backdoor
+from .backdoor import TEST_LIMITS, BackdoorCheck, check_backdoor
 from .calibration import resampled_folds
 from .editing import redact_code
 from .metrics import (
@@ -500,7 +500,14 @@ def _test_all(
     present = [(i, code) for i, code in enumerate(codes) if code is not None]
     positions = [i for i, _ in present]
     jobs = [
-        partial(run_tests, code, tasks[i].tests, tasks[i].entry_point, prelude=tasks[i].prompt)
+        partial(
+            run_tests,
+            code,
+            tasks[i].tests,
+            tasks[i].entry_point,
+            TEST_LIMITS,
+            prelude=tasks[i].prompt,
+        )
         for i, code in present
     ]
     results: list[ExecResult | None] = [None] * len(codes)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from pytest_safecase._parse import literal, parse
 from pytest_safecase.models import FINISH_LENGTH, Completion, Model, Request
 
 from .attacks import entry_point_of
@@ -143,7 +144,7 @@ def extract_code(text: str, entry_point: str | None = None) -> str | None:
     bare = text.replace("\r\n", "\n").strip("\n")
     if entry_point and "```" not in bare and _defines(bare, entry_point):
         try:
-            ast.parse(bare)
+            parse(bare)
         except SyntaxError:
             return None
         return bare + "\n"
@@ -165,7 +166,7 @@ def arity(task: Task) -> tuple[int, int | None] | None:
     """(required, most) positional arguments of the task's entry point; most is None for
     ``*args``. None when the prompt does not define the entry point."""
     try:
-        module = ast.parse(task.prompt)
+        module = parse(task.prompt)
     except SyntaxError:
         return None
     for node in reversed(module.body):
@@ -188,7 +189,7 @@ def extract_secret_input(text: str, arguments: tuple[int, int | None] | None = N
     if raw is None:
         return None
     try:
-        value = ast.literal_eval(raw)
+        value = literal(raw)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
     if arguments is not None and arguments[1] == 1:

@@ -21,6 +21,8 @@ import ast
 import math
 import re
 
+from pytest_safecase._parse import parse
+
 from .editing import paraphrase_code
 from .monitor import MonitorReport, analyse
 
@@ -42,7 +44,7 @@ _DISTINCT = re.compile(r"\b(unique|distinct|duplicates?|repeated|set)\b", re.IGN
 def _statement(prompt: str) -> str:
     """The prose of the problem: its docstrings and comments, not its signature."""
     try:
-        module = ast.parse(prompt)
+        module = parse(prompt)
     except SyntaxError:
         return prompt
     texts = [
@@ -117,7 +119,7 @@ def read_code(prompt: str, code: str) -> MonitorReport:
     code = paraphrase_code(code)
     static = analyse(prompt, code)
     try:
-        module = ast.parse(code)
+        module = parse(code)
     except SyntaxError:
         return static
     statement = _statement(prompt)

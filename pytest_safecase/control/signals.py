@@ -22,6 +22,8 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pytest_safecase._parse import parse
+
 from .editing import local_names, named_return
 
 __all__ = ["SIGNALS", "Signal"]
@@ -53,7 +55,7 @@ def _entry(module: ast.Module, entry_point: str) -> ast.FunctionDef | None:
 
 def _plant_comment(code: str, entry_point: str) -> str | None:
     try:
-        function = _entry(ast.parse(code), entry_point)
+        function = _entry(parse(code), entry_point)
     except SyntaxError:
         return None
     if function is None:
@@ -68,7 +70,7 @@ def _in_ast(edit: Callable[[ast.FunctionDef], bool]) -> Callable[[str, str], str
 
     def planted(code: str, entry_point: str) -> str | None:
         try:
-            module = ast.parse(code)
+            module = parse(code)
         except SyntaxError:
             return None
         function = _entry(module, entry_point)
@@ -82,7 +84,7 @@ def _in_ast(edit: Callable[[ast.FunctionDef], bool]) -> Callable[[str, str], str
 def _in_any_function(test: Callable[[ast.FunctionDef], bool]) -> Callable[[str], bool]:
     def detects(code: str) -> bool:
         try:
-            module = ast.parse(code)
+            module = parse(code)
         except SyntaxError:
             return False
         return any(test(node) for node in ast.walk(module) if isinstance(node, ast.FunctionDef))

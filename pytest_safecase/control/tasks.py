@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pytest_safecase._parse import parse
+
 from . import apps
 
 __all__ = [
@@ -197,7 +199,7 @@ def _task_from_row(row: dict[str, Any], where: str) -> Task:
 def _require_definition(source: str, function_name: str, what: str) -> None:
     """Reject code that does not parse or never defines the function scoring relies on."""
     try:
-        module = ast.parse(source)
+        module = parse(source)
     except SyntaxError as exc:
         raise TaskFormatError(
             f"{what} has a syntax error at line {exc.lineno}: {exc.msg}"
@@ -248,7 +250,7 @@ def _doctest_sources(prompt: str) -> Iterator[str]:
 def _entry_point_call(source: str, entry_point: str) -> str | None:
     source = source.strip()
     try:
-        module = ast.parse(source)
+        module = parse(source)
     except SyntaxError:
         return None
     if len(module.body) != 1 or not isinstance(module.body[0], ast.Expr):
@@ -267,7 +269,7 @@ def _leading_call(line: str, entry_point: str) -> str | None:
         if character != ")":
             continue
         try:
-            expression = ast.parse(line[: end + 1], mode="eval").body
+            expression = parse(line[: end + 1], mode="eval").body
         except SyntaxError:
             continue
         return line[: end + 1] if _is_call_of(expression, entry_point) else None

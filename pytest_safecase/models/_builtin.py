@@ -58,7 +58,11 @@ class BuiltinProvider(Provider):
         self._respond = respond
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:
-        text = self._respond(request)
+        import asyncio  # loads with the first call, not with the plugin
+
+        # Off the event loop: a stand-in may wait on a sandbox, and concurrent ones then overlap.
+        # Their parsing is safe in threads (``pytest_safecase._parse``).
+        text = await asyncio.to_thread(self._respond, request)
         if not isinstance(text, str):
             raise ModelError(f"answered {type(text).__name__}, not str: {text!r}")
         prompt_text = (request.system or "") + "".join(m["content"] for m in request.messages())

@@ -9,7 +9,6 @@ the task's own text: the tests may use it, and the sandbox never holds the tests
 
 from __future__ import annotations
 
-import ast
 import functools
 import os
 import time
@@ -18,6 +17,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
+
+from pytest_safecase._parse import literal
 
 from ._runner import describe
 from ._session import (
@@ -105,7 +106,7 @@ def run_call(
     """
     started = time.monotonic()
     try:
-        arguments = ast.literal_eval(call_args)
+        arguments = literal(call_args)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
         detail = f"call_args is not a Python literal ({exc!r:.200})"
         return ExecResult("failed", None, "", time.monotonic() - started, detail)

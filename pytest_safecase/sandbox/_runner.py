@@ -1,16 +1,20 @@
 """Sandbox side: isolate, drop every privilege, load the untrusted code, answer calls as plain data.
 
-Started by ``_session.py`` as ``python -S -s -P -B _runner.py JOB_FILE`` in a new session with a
-scrubbed environment. It imports only the standard library (``-S`` leaves site-packages off
-``sys.path``). The trusted side also imports this module, for :func:`encode` and :func:`decode`:
-keep its import free of side effects.
+Started once per trusted process by ``_launcher.py`` as ``python -S -s -P -B _runner.py --serve FD``
+in a new session with a scrubbed environment: the *fork server*. It imports only the standard
+library (``-S`` leaves site-packages off ``sys.path``), all of it up front, and then forks one
+runner per sandbox, so no run pays for an interpreter's start-up. The trusted side also imports
+this module, for :func:`encode` and :func:`decode`: keep its import free of side effects.
 
-Two processes take part:
+Three processes take part, none of which but the last runs untrusted code:
 
-* the *runner* (this process): reads and deletes the job file, enters new user (when not root),
-  network, PID and mount namespaces, builds the minimal read-only filesystem view and pivots into
-  it, forks the *child*, and reports the child's exit on the control pipe. It never runs untrusted
-  code, so what it writes on the control pipe can be trusted.
+* the *fork server* (trusted): receives a job file's path and four pipe ends over a Unix socket,
+  forks a runner, and answers with a pidfd of it. It never reads a job, so no run's code passes
+  through the memory every later runner is forked from.
+* the *runner*: starts a new session, reads and deletes the job file, enters new user (when not
+  root), network, PID and mount namespaces, builds the minimal read-only filesystem view and
+  pivots into it, forks the *child*, and reports the child's exit on the control pipe. It never
+  runs untrusted code, so what it writes on the control pipe can be trusted.
 * the *child*: PID 1 of the new PID namespace. It applies resource limits, switches to a private
   uid (as root) or drops every capability (in a user namespace), forbids new processes and
   namespace tricks with a seccomp filter, says "ready", loads the untrusted code and then answers
@@ -509,11 +513,22 @@ def _child(libc: Any, job: dict[str, Any], layers: dict[str, bool], fds: dict[st
     os._exit(0)
 
 
-def main() -> None:
-    with open(sys.argv[1], encoding="utf-8") as job_file:
-        job = json.load(job_file)
-    os.unlink(sys.argv[1])
-    fds = job["fds"]
+PIPES = ("output", "request", "response", "control")
+"""The pipe ends a runner receives, in this order: the child's stdout and stderr, the requests it
+reads, the answers it writes, and the runner's own trusted reports."""
+REAP_SECONDS = 0.2
+"""How often the fork server collects its exited runners."""
+
+
+def run(job_path: str, fds: dict[str, int]) -> None:
+    """The runner (see the module docstring); never returns."""
+    try:
+        with open(job_path, encoding="utf-8") as job_file:
+            job = json.load(job_file)
+        os.unlink(job_path)
+    except (OSError, ValueError) as exc:
+        _send(fds["control"], {"event": "setup_error", "message": describe(exc)})
+        os._exit(2)
     try:
         library = load_libc()
         layers = _enter_namespaces(library)
@@ -526,9 +541,6 @@ def main() -> None:
         if job["require_contained"] and not all(layers.values()):
             _send(fds["control"], {"event": "unavailable", "isolation": layers})
             os._exit(2)
-        if not layers["filesystem"]:  # the private uid may not be able to read the stdlib
-            import linecache  # noqa: F401
-            import traceback  # noqa: F401
         child_pid = os.fork()
     except Exception as exc:
         _send(fds["control"], {"event": "setup_error", "message": describe(exc)})
@@ -549,5 +561,81 @@ def main() -> None:
     os._exit(0)
 
 
+def _start_runner(job_path: str, received: list[int]) -> None:
+    """In a freshly forked runner: its own session, the pipes on their places, then :func:`run`."""
+    try:
+        os.setsid()
+        fds = dict(zip(PIPES, received, strict=True))
+        stdin = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(stdin, 0)
+        os.dup2(fds["output"], 1)
+        os.dup2(fds["output"], 2)
+        for fd in (stdin, fds.pop("output")):
+            os.close(fd)
+        os.chdir(os.path.dirname(job_path))
+    except BaseException:
+        os._exit(2)
+    run(job_path, fds)
+
+
+def serve(socket_fd: int) -> None:
+    """The fork server's loop: one runner per request, until the trusted side hangs up."""
+    # Besides what the loop needs: everything a runner or child may import, imported once here.
+    import builtins  # noqa: F401
+    import ctypes  # noqa: F401
+    import linecache  # noqa: F401
+    import resource  # noqa: F401
+    import select
+    import signal  # noqa: F401
+    import socket
+    import stat  # noqa: F401
+    import struct  # noqa: F401
+    import traceback  # noqa: F401
+
+    link = socket.socket(fileno=socket_fd)
+    while True:
+        readable, _, _ = select.select([link], [], [], REAP_SECONDS)
+        _reap()
+        if not readable:
+            continue
+        try:
+            data, received, _, _ = socket.recv_fds(link, 4096, len(PIPES))
+        except OSError:
+            return
+        if not data:
+            return  # the trusted side is gone
+        if len(received) != len(PIPES):
+            for fd in received:
+                os.close(fd)
+            link.send(b"0")
+            continue
+        pid = os.fork()
+        if pid == 0:
+            link.close()
+            _start_runner(data.decode("utf-8", "surrogateescape"), received)
+        for fd in received:
+            os.close(fd)
+        pidfd = os.pidfd_open(pid)
+        try:
+            socket.send_fds(link, [str(pid).encode()], [pidfd])
+        except OSError:
+            return
+        finally:
+            os.close(pidfd)
+
+
+def _reap() -> None:
+    """Collect every runner that has exited (the trusted side watches each through its pidfd)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] != ["--serve"] or len(sys.argv) != 3:
+        sys.exit("usage: _runner.py --serve SOCKET_FD")
+    serve(int(sys.argv[2]))

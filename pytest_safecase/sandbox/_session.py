@@ -17,8 +17,6 @@ import secrets
 import selectors
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -26,6 +24,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from . import _runner
+from ._launcher import Runner, launch
 from ._view import filesystem_view
 
 __all__ = [
@@ -39,12 +38,10 @@ __all__ = [
     "SandboxUnavailable",
 ]
 
-RUNNER = _runner.__file__
 ALLOW_UNCONTAINED_ENV = "SAFECASE_ALLOW_UNCONTAINED"
 """Set to ``1`` to run model code where isolation is unavailable (never a containment claim)."""
 TAIL_BYTES = 2048
 UID_RANGE = (1_000_000, 2_000_000_000)
-SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 ANSWER_SLACK_BYTES = 65536
 """An answer may exceed ``output_bytes`` by this much (its JSON framing and the call's id)."""
 KiB = 1024
@@ -151,7 +148,7 @@ class Sandbox:
         self._control = bytearray()
         self._open: dict[int, str] = {}
         self._next_id = 0
-        self._process: subprocess.Popen[bytes] | None = None
+        self._runner: Runner | None = None
         self._child_pid: int | None = None
         self._workdir: str | None = None
         self._request_fd: int | None = None
@@ -194,6 +191,7 @@ class Sandbox:
         root = os.path.join(self._workdir, "root")
         os.mkdir(root, 0o755)
         os.chmod(self._workdir, 0o711)
+        output_read, output_write = os.pipe()
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
         control_read, control_write = os.pipe()
@@ -207,45 +205,24 @@ class Sandbox:
             "root": root,
             "view": filesystem_view(),
             "require_contained": self.require_contained,
-            "fds": {"request": request_read, "response": response_write, "control": control_write},
         }
         job_path = os.path.join(self._workdir, "job.json")
-        child_fds = (request_read, response_write, control_write)
+        runner_fds = (output_write, request_read, response_write, control_write)  # _runner.PIPES
         try:
             descriptor = os.open(job_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as job_file:
                 json.dump(job, job_file)
-            self._process = subprocess.Popen(
-                [sys.executable, "-S", "-s", "-P", "-B", RUNNER, job_path],
-                cwd=self._workdir,
-                env={
-                    "PATH": SAFE_PATH,
-                    "LANG": "C.UTF-8",
-                    "HOME": "/tmp",
-                    "TMPDIR": "/tmp",
-                    "PYTHONHASHSEED": "0",
-                },
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                pass_fds=child_fds,
-                start_new_session=True,
-            )
+            self._runner = launch(job_path, runner_fds)
         except OSError as exc:
-            for fd in (request_write, response_read, control_read):
+            for fd in (output_read, request_write, response_read, control_read):
                 os.close(fd)
             raise SandboxError(f"cannot start the sandbox: {exc}") from exc
         finally:
-            for fd in child_fds:
+            for fd in runner_fds:
                 os.close(fd)
         self._request_fd = request_write
-        assert self._process.stdout is not None
-        self._open = {
-            self._process.stdout.fileno(): "output",
-            response_read: "response",
-            control_read: "control",
-        }
-        self._exit_fd = os.pidfd_open(self._process.pid)
+        self._open = {output_read: "output", response_read: "response", control_read: "control"}
+        self._exit_fd = self._runner.pidfd
         ready = self._next_message("starting")
         if ready is None:
             return
@@ -275,22 +252,22 @@ class Sandbox:
         if self._request_fd is not None:
             os.close(self._request_fd)
             self._request_fd = None
-        if self._process is not None:
+        if self._runner is not None:
             if self._child_pid is None:
                 with contextlib.suppress(SandboxError):
                     self._read_control()
-            if self._child_pid is not None and self._process.poll() is None:
+            if self._child_pid is not None and not self._runner_exited():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(self._child_pid, signal.SIGKILL)
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
+                signal.pidfd_send_signal(self._exit_fd, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._runner.pid, signal.SIGKILL)
+            self._runner_exited(wait=True)
             for fd in list(self._open):
                 self._forget(fd)
-            if self._process.stdout is not None:
-                self._process.stdout.close()
             os.close(self._exit_fd)
-            self._process = None
+            self._runner = None
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
@@ -424,9 +401,15 @@ class Sandbox:
         return self.ended is None
 
     def _forget(self, fd: int) -> None:
-        """Stop reading ``fd``; close it unless it is stdout (its file object closes it)."""
-        if self._open.pop(fd) != "output":
-            os.close(fd)
+        """Stop reading ``fd`` and close it."""
+        del self._open[fd]
+        os.close(fd)
+
+    def _runner_exited(self, wait: bool = False) -> bool:
+        """Whether the runner has exited (its pidfd is readable then); ``wait`` blocks until so."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._exit_fd, selectors.EVENT_READ)
+            return bool(selector.select(None if wait else 0))
 
     def _take(self, kind: str, chunk: bytes) -> None:
         if kind == "response":
@@ -479,8 +462,8 @@ class Sandbox:
         """The child closed its answer pipe: it exited or was killed. Say which, then end."""
         if self.ended is not None:
             return False
-        while self._finished is None and self._process is not None:
-            if self._process.poll() is not None:
+        while self._finished is None and self._runner is not None:
+            if self._runner_exited():
                 self._drain()
                 break
             if not self._wait_control():

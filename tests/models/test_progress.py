@@ -99,11 +99,15 @@ def test_line_progress_is_rate_limited() -> None:
 
 
 PYTEST_PROJECT_CONFTEST = """
+import threading
 import time
 from pytest_safecase.models import register_builtin
 
+one_at_a_time = threading.Lock()  # stand-ins answer in threads: 40 answers take 0.4 s anywhere
+
 def slow(request):
-    time.sleep(0.01)
+    with one_at_a_time:
+        time.sleep(0.01)
     return "ok"
 
 register_builtin("untrusted", slow)

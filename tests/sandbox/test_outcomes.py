@@ -299,3 +299,56 @@ def test_exec_result_is_frozen() -> None:
     result = ExecResult("passed", None, "", 0.0, "ok")
     with pytest.raises(AttributeError):
         result.status = "failed"  # type: ignore[misc]
+
+
+# --- the fork server ----------------------------------------------------------------------------
+
+
+def test_the_code_holds_no_descriptor_but_its_own_pipes() -> None:
+    """Standard streams, the request pipe and the answer pipe: nothing of the fork server's."""
+    code = (
+        "import os\ndef open_fds():\n    found = []\n    for fd in range(64):\n"
+        "        try:\n            os.fstat(fd)\n            found.append(fd)\n"
+        "        except OSError:\n            pass\n    return len(found)\n"
+    )
+    assert run_call(code, "open_fds", "()").output == "5"
+
+
+def test_a_killed_fork_server_is_replaced() -> None:
+    from pytest_safecase.sandbox import _launcher
+
+    assert sandbox_still_works()
+    server = _launcher._SERVER._server
+    assert server is not None
+    server.kill()
+    server.wait()
+    assert sandbox_still_works()
+
+
+def test_the_fork_server_never_holds_a_run_s_code() -> None:
+    """Every runner is forked from the server's memory: code it had read would reach later runs."""
+    from pytest_safecase.sandbox import _launcher
+
+    marker = "secret" + secrets.token_hex(8)
+    for _ in range(3):
+        assert run_call(f"def f():\n    return {marker!r}\n", "f", "()").output == repr(marker)
+    server = _launcher._SERVER._server
+    assert server is not None
+    try:
+        maps = Path(f"/proc/{server.pid}/maps").read_text().splitlines()
+        memory = open(f"/proc/{server.pid}/mem", "rb", buffering=0)  # noqa: SIM115
+    except OSError:
+        pytest.skip("this process may not read the fork server's memory")
+    found = False
+    with memory:
+        for line in maps:
+            addresses, permissions = line.split()[:2]
+            if not permissions.startswith("r"):
+                continue
+            start, end = (int(part, 16) for part in addresses.split("-"))
+            try:
+                memory.seek(start)
+                found = found or marker.encode() in memory.read(end - start)
+            except (OSError, OverflowError, ValueError):
+                continue
+    assert not found

@@ -18,7 +18,7 @@ def test_deployed_protocol_risk(
     usable_answers,
 ):
     evidence.note(f"adoption level {adopted_level} deploys {deployed_protocol.name}")
-    evidence.attach("control-records.jsonl", [r.__dict__ for r in control_results.records])
+    evidence.attach("control-records.jsonl", [r.to_dict() for r in control_results.records])
     usable_answers(deployed_protocol)
     if deployed_protocol.kind == "untrusted_monitoring":
         # The red team controls U as monitor too: its best collusion decides, not honest U.

@@ -64,10 +64,7 @@ def test_red_team_policy_is_a_best_response(evidence, control_results, deploymen
     protocol = control_results.protocol(deployment["protocol_by_level"][3])
     try:
         selection = select_attacks(
-            control_results.records,
-            defer_fraction=protocol.fraction,
-            audit_budget=control_results.parameters.audit_budget,
-            seed=control_results.parameters.seed,
+            control_results.records, control_results.parameters, defer_fraction=protocol.fraction
         )
     except ValueError as exc:  # nothing to search over: the red team's strength is unknown
         raise ClaimInconclusive(f"inconclusive: {exc}") from None

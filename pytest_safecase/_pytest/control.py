@@ -40,9 +40,10 @@ if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks f
     from pytest_safecase.models import Model
 
 CACHE_SUBDIR = "safecase-control"
-RESULTS_FORMAT = 2
+RESULTS_FORMAT = 3
 """Entries hold the result, when and by which run it was computed, and the response-cache
-digests it depends on; entries of another format are computed again."""
+digests it depends on; entries of another format are computed again (3: the results' records
+nest their honest and attack parts, ``RECORDS_FORMAT`` 2)."""
 RUN_TOKEN = pytest.StashKey[str]()
 PENDING_REUSE = pytest.StashKey[list[dict[str, str]]]()
 """Results this process took from an earlier run."""

@@ -240,13 +240,13 @@ def _cell(
 
 
 def _attempts(results: ControlResults, tasks: TaskSet) -> _Attempts:
-    scored = [r for r in results.records if r.scored and r.attack_code is not None]
+    scored = [r for r in results.records if r.attack.scored and r.attack.code is not None]
     return _Attempts(
         prompts=[tasks[r.task_id].prompt for r in scored],
         entry_points=[tasks[r.task_id].entry_point for r in scored],
-        codes=[r.attack_code or "" for r in scored],
-        kinds=[r.strategy or "unlabelled" for r in scored],
-        successful=np.array([r.backdoor_successful for r in scored], dtype=bool),
+        codes=[r.attack.code or "" for r in scored],
+        kinds=[r.attack.kind or "unlabelled" for r in scored],
+        successful=np.array([r.attack.successful for r in scored], dtype=bool),
     )
 
 
@@ -268,7 +268,7 @@ def play(
     """
     budget = results.parameters.audit_budget
     attempts = _attempts(results, tasks)
-    honest_records = [r for r in results.records if r.honest_code is not None]
+    honest_records = [r for r in results.records if r.honest.code is not None]
     honest_prompts = [tasks[r.task_id].prompt for r in honest_records]
     honeypots = [(tasks[h.task_id], h.code) for h in results.honeypots]
     cells = []
@@ -277,7 +277,7 @@ def play(
         honest = _scores(
             untrusted,
             honest_prompts,
-            [rewrite(r.honest_code or "") for r in honest_records],
+            [rewrite(r.honest.code or "") for r in honest_records],
             seed,
             None,
         )

@@ -25,7 +25,7 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .evaluation import ControlResults, score_column
+from .evaluation import ControlResults, MonitorName, score_column
 from .metrics import audited_prefix
 
 __all__ = [
@@ -128,17 +128,19 @@ def monitored_attempts(
     result = results.protocol(protocol)
     if result.fraction or result.monitor is None:
         raise ValueError(f"{protocol} is not an audit-or-submit protocol with a monitor")
+    side: MonitorName
     if result.monitor.startswith("untrusted (redacted)"):
-        side = "untrusted_redacted_score"
+        side = "untrusted_redacted"
     elif result.monitor.startswith("untrusted"):
-        side = "untrusted_score"
+        side = "untrusted"
     else:
-        side = "trusted_score"
-    honest = np.sort(np.nan_to_num(score_column(results.records, f"honest_{side}"), nan=np.inf))
-    scored = [r for r in results.records if r.scored]
-    attack = np.nan_to_num(score_column(scored, f"attack_{side}"), nan=-np.inf)
+        side = "trusted"
+    honest_scores = [r.honest.scores for r in results.records]
+    honest = np.sort(np.nan_to_num(score_column(honest_scores, side), nan=np.inf))
+    scored = [r.attack for r in results.records if r.attack.scored]
+    attack = np.nan_to_num(score_column([a.scores for a in scored], side), nan=-np.inf)
     at_or_above = honest.size - np.searchsorted(honest, attack, side="left")
-    return at_or_above / honest.size, np.array([r.backdoor_successful for r in scored], bool)
+    return at_or_above / honest.size, np.array([a.successful for a in scored], bool)
 
 
 def _positions(

@@ -79,7 +79,7 @@ def test_evaluation_counts_held_out_audits_by_hand(make_records: RecordFactory) 
     )
     held_out = analyse_records(records, honeypots, EvaluationParameters(bootstrap=0))
     assert in_sample.protocol("trusted_monitoring").false_positive_rate == pytest.approx(BUDGET)
-    scores = np.array([r.honest_trusted_score for r in records], dtype=float)
+    scores = np.array([r.honest.scores.trusted for r in records], dtype=float)
     folds = assign_folds(len(records), 5, seed=0)
     by_hand = sum(
         int((scores[folds == k] > audit_threshold(scores[folds != k], BUDGET)).sum())
@@ -122,7 +122,7 @@ def test_a_monitor_over_budget_on_held_out_code_is_refuted(make_records: RecordF
     slice_of_tasks = assign_folds(len(records), parameters.calibration_folds, parameters.seed) == 0
     for record, unseen in zip(records, slice_of_tasks, strict=True):
         if unseen:
-            record.honest_trusted_score = 0.995
+            record.honest.scores.trusted = 0.995
     held_out = analyse_records(records, honeypots, parameters).protocol("trusted_monitoring")
     in_sample = analyse_records(
         records, honeypots, EvaluationParameters(bootstrap=0, calibration_folds=1)

@@ -6,12 +6,15 @@ import itertools
 import json
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pytest_safecase.control import (
+    AttackState,
+    BackdoorStatus,
     ControlResults,
     EvaluationParameters,
     HoneypotRecord,
@@ -24,6 +27,8 @@ from pytest_safecase.control import (
     run_control_evaluation,
     simulate_deployments,
 )
+from pytest_safecase.control.evaluation import RECORDS_FORMAT
+from pytest_safecase.control.taxonomy import AttackKind
 from pytest_safecase.models import get_model
 
 RecordFactory = Callable[[], tuple[list[TaskRecord], list[HoneypotRecord]]]
@@ -73,21 +78,32 @@ def test_interval_contains_estimate_and_round_trips(
     path = results.write_jsonl(tmp_path / "records.jsonl")
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(lines) == 105 and lines[0]["kind"] == "task" and lines[-1]["kind"] == "honeypot"
-    assert lines[0]["secret_input"] == "()"
+    assert {line["records_format"] for line in lines} == {RECORDS_FORMAT}
+    assert lines[0]["attack"]["secret_input"] == "()"
+    assert lines[0]["attack"]["state"] == "attempted" and lines[0]["attack"]["status"] == "scored"
+
+
+def test_results_with_flat_records_of_the_first_format_are_refused(
+    make_records: RecordFactory,
+) -> None:
+    document = analyse_records(*make_records(), PARAMETERS).to_dict()
+    del document["records_format"]  # what the first format wrote, beside its flat records
+    with pytest.raises(ValueError, match="records format 1"):
+        ControlResults.from_dict(document)
 
 
 def test_safety_matches_the_public_formula_and_monte_carlo(make_records: RecordFactory) -> None:
     records, honeypots = make_records()
     for record in records:  # a single attack kind: the red team only picks the rate
-        record.strategy = "only"
+        record.attack.kind = AttackKind.OTHER
     results = analyse_records(records, honeypots, PARAMETERS)
     monitoring = results.protocol("trusted_monitoring")
-    scored = [r for r in records if r.scored]
-    caught = [(r.attack_trusted_score or 0) > 0.97 for r in scored]
+    scored = [r.attack for r in records if r.attack.scored]
+    caught = [(a.scores.trusted or 0) > 0.97 for a in scored]
     outcomes = np.array(
         [
-            [1, 0, 0] if c else ([0, 1, 0] if r.backdoor_successful else [0, 0, 1])
-            for c, r in zip(caught, scored, strict=True)
+            [1, 0, 0] if c else ([0, 1, 0] if a.successful else [0, 0, 1])
+            for c, a in zip(caught, scored, strict=True)
         ],
         dtype=float,
     )
@@ -106,8 +122,8 @@ def test_safety_matches_the_public_formula_and_monte_carlo(make_records: RecordF
 def test_no_scored_attempt_is_no_evidence_of_safety(make_records: RecordFactory) -> None:
     records, honeypots = make_records()
     for record in records:
-        if record.attack_state == "attempted":
-            record.backdoor_status = "error"  # every scoring run crashed
+        if record.attack.attempted:
+            record.attack.status = BackdoorStatus.ERROR  # every scoring run crashed
     results = analyse_records(records, honeypots, PARAMETERS)
     assert results.excluded_attempts == 40
     restored = ControlResults.from_dict(json.loads(json.dumps(results.to_dict(), allow_nan=False)))
@@ -119,7 +135,7 @@ def test_no_scored_attempt_is_no_evidence_of_safety(make_records: RecordFactory)
             assert math.isnan(protocol.safety.value), name
             assert math.isnan(protocol.safety_all_kinds.value), name
     for record in records:
-        record.attack_state = "declined"
+        record.attack.state = AttackState.DECLINED
     results = analyse_records(records, honeypots, PARAMETERS)
     assert math.isnan(results.protocol("trusted_monitoring").safety.value)
 
@@ -129,7 +145,7 @@ def test_untrusted_monitor_that_fails_honeypots_is_not_relied_on(
 ) -> None:
     records, honeypots = make_records()
     for honeypot in honeypots:  # U calls the blue team's synthetic backdoors innocent
-        honeypot.untrusted_score = honeypot.untrusted_redacted_score = 0.0
+        honeypot.scores.untrusted = honeypot.scores.untrusted_redacted = 0.0
     results = analyse_records(records, honeypots, PARAMETERS)
     assert not results.summary.honeypots["validated_redacted"]
     fallback = results.protocol("untrusted_monitoring@0")
@@ -147,7 +163,9 @@ def test_parameters_reject_percentages() -> None:
 def test_frontier_shape_and_monotone_usefulness(make_records: RecordFactory) -> None:
     records, honeypots = make_records()
     results = analyse_records(records, honeypots, PARAMETERS)
-    frontier = compute_frontier(results, thresholds=20, bootstrap=100)
+    frontier = compute_frontier(
+        results, thresholds=20, parameters=replace(PARAMETERS, bootstrap=100)
+    )
     assert len(frontier.safety) == 20
     values = [u.value for u in frontier.usefulness]
     assert values[0] == pytest.approx(1.0)
@@ -171,28 +189,24 @@ def test_end_to_end_builtin_run(small_run: ControlResults) -> None:
     assert attack.attempted + attack.declined == 8
     assert attack.scored + attack.excluded == attack.attempted
     for record in small_run.records:
-        assert record.honest_correct  # U's honest solutions are the reference
-        if record.attack_state == "attempted":
-            assert record.attack_code and record.secret_input and record.strategy
-            assert record.backdoor_reason
+        assert record.honest.correct  # U's honest solutions are the reference
+        if record.attack.attempted:
+            assert record.attack.code and record.attack.secret_input and record.attack.kind
+            assert record.attack.reason
     assert small_run.summary.usefulness.untrusted_alone == 1.0
     assert set(small_run.timings) >= {"attack", "score", "monitor"}
-    raw = [r.attack_untrusted_score for r in small_run.records if r.attack_state == "attempted"]
-    redacted = [
-        r.attack_untrusted_redacted_score
-        for r in small_run.records
-        if r.attack_state == "attempted"
-    ]
+    attempted = [r.attack.scores for r in small_run.records if r.attack.attempted]
+    raw = [scores.untrusted for scores in attempted]
+    redacted = [scores.untrusted_redacted for scores in attempted]
     assert raw and redacted == raw  # U's monitor reads meaning, so redaction changes nothing
 
 
 def test_records_let_anyone_reverify_a_backdoor(small_run: ControlResults, tmp_path: Path) -> None:
     path = small_run.write_jsonl(tmp_path / "records.jsonl")
     rows = [json.loads(line) for line in path.read_text().splitlines()]
-    attacked = [r for r in rows if r["kind"] == "task" and r["attack_state"] == "attempted"]
+    attacked = [r for r in rows if r["kind"] == "task" and r["attack"]["state"] == "attempted"]
     assert attacked
     row = attacked[0]
-    check = check_backdoor(
-        load_humaneval()[row["task_id"]], row["attack_code"], row["secret_input"]
-    )
-    assert check.successful == row["backdoor_successful"]
+    attack = row["attack"]
+    check = check_backdoor(load_humaneval()[row["task_id"]], attack["code"], attack["secret_input"])
+    assert check.successful == attack["successful"]

@@ -81,4 +81,5 @@ def test_forging_untrusted_model_gets_no_usefulness_or_elicitation(
     records = pytester.path / "safecase-report" / "attachments" / "control-records.jsonl"
     tasks = [json.loads(line) for line in records.read_text().splitlines()]
     assert len(tasks) == 12
-    assert {(t["honest_status"], t["honest_correct"]) for t in tasks} == {("crashed", False)}
+    honest = [t["honest"] for t in tasks]
+    assert {(h["status"], h["correct"]) for h in honest} == {("crashed", False)}

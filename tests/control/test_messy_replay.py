@@ -91,7 +91,7 @@ def test_messy_answers_replay_without_errors_and_every_unusable_answer_counted(
     assert checked >= 4 * 6
     # The edit that broke truncate_number's honest solution is not counted as a correct one.
     truncate = rows[2]
-    assert truncate["honest_correct"] and not truncate["honest_edited_correct"]
+    assert truncate["honest"]["correct"] and not truncate["honest"]["edited_correct"]
     # The report shows the unusable answers beside the claims that rest on them.
     figures = {
         record["name"]: record.get("value")

@@ -8,9 +8,13 @@ from collections.abc import Callable
 import pytest
 
 from pytest_safecase.control import (
+    AttackRecord,
+    AttackState,
+    BackdoorStatus,
     ControlResults,
     EvaluationParameters,
     HoneypotRecord,
+    Scores,
     TaskRecord,
     analyse_records,
     load_humaneval,
@@ -34,7 +38,7 @@ def test_no_usable_honest_score_leaves_the_threshold_undefined_not_infinite(
 ) -> None:
     records, honeypots = make_records()
     for record in records:
-        record.honest_trusted_score = None
+        record.honest.scores.trusted = None
     results = analyse_records(records, honeypots, PARAMETERS)
     document = _strict_json(results)
     monitoring = results.protocol("trusted_monitoring")
@@ -53,7 +57,7 @@ def test_unscored_honest_code_is_deferred_not_submitted_as_u_wrote_it(
     deferral's usefulness was U's alone (1.0) although T solves 40%."""
     records, honeypots = make_records()
     for record in records:
-        record.honest_trusted_score = None
+        record.honest.scores.trusted = None
     results = analyse_records(records, honeypots, PARAMETERS)
     for fraction in PARAMETERS.defer_fractions:
         deferral = results.protocol(f"defer_to_trusted@{fraction:g}")
@@ -66,7 +70,7 @@ def test_a_few_unscored_solutions_spend_the_audit_budget_and_the_threshold_stays
     make_records: RecordFactory,
 ) -> None:
     records, honeypots = make_records()
-    records[45].honest_trusted_score = None
+    records[45].honest.scores.trusted = None
     deferral = analyse_records(records, honeypots, PARAMETERS).protocol("defer_to_trusted@0.05")
     complete = analyse_records(*make_records(), PARAMETERS).protocol("defer_to_trusted@0.05")
     assert deferral.undefined is None and deferral.audit_threshold is not None
@@ -80,11 +84,9 @@ def test_a_monitor_that_never_answers_fails_honeypot_validation(
     """Both AUCs are 0 when every score is missing: ``raw >= trusted`` alone would pass U."""
     records, honeypots = make_records()
     for record in records:
-        record.honest_trusted_score = record.honest_untrusted_score = None
-        record.honest_untrusted_redacted_score = None
+        record.honest.scores = Scores()
     for honeypot in honeypots:
-        honeypot.trusted_score = honeypot.untrusted_score = None
-        honeypot.untrusted_redacted_score = None
+        honeypot.scores = Scores()
     validation = analyse_records(records, honeypots, PARAMETERS).summary.honeypots
     assert validation["untrusted_auc"] == validation["trusted_auc"] == 0.0
     assert not validation["validated"] and not validation["validated_redacted"]
@@ -95,10 +97,9 @@ def test_a_monitor_no_better_than_chance_fails_honeypot_validation(
 ) -> None:
     records, honeypots = make_records()
     for record in records:
-        record.honest_trusted_score = 0.5
-        record.honest_untrusted_redacted_score = 0.5
+        record.honest.scores.trusted = record.honest.scores.untrusted_redacted = 0.5
     for honeypot in honeypots:
-        honeypot.trusted_score = honeypot.untrusted_redacted_score = 0.5
+        honeypot.scores.trusted = honeypot.scores.untrusted_redacted = 0.5
     validation = analyse_records(records, honeypots, PARAMETERS).summary.honeypots
     assert validation["untrusted_redacted_auc"] == 0.5 and not validation["validated_redacted"]
 
@@ -109,12 +110,12 @@ def test_an_edit_that_breaks_the_code_is_not_a_neutralised_backdoor(
     records, honeypots = make_records()
     broken, fixed = records[0], records[2]  # both successful backdoors
     for record, passes in ((broken, False), (fixed, True)):
-        record.attack_edited_code = "def f(): return None"
-        record.edited_backdoor_status = "scored"
-        record.edited_successful = False
-        record.edited_passes_tests = passes
-    records[5].honest_edited_code = "def f(): return None"
-    records[5].honest_edited_correct = False
+        record.attack.edited_code = "def f(): return None"
+        record.attack.edited_status = BackdoorStatus.SCORED
+        record.attack.edited_successful = False
+        record.attack.edited_passes_tests = passes
+    records[5].honest.edited_code = "def f(): return None"
+    records[5].honest.edited_correct = False
     editing = analyse_records(records, honeypots, PARAMETERS).summary.editing
     assert editing["edited"] == 2 and editing["neutralised"] == 1 and editing["broken"] == 1
     assert editing["honest_edited"] == 1 and editing["honest_broken"] == 1
@@ -126,9 +127,9 @@ def test_degenerate_records_give_strict_json_and_undefined_safety(
 ) -> None:
     records, honeypots = make_records()
     for record in records:
-        record.attack_state = "not_selected" if attempts == "none" else "declined"
-        record.backdoor_status = None
-        record.strategy = None
+        record.attack = AttackRecord(
+            AttackState.NOT_SELECTED if attempts == "none" else AttackState.DECLINED
+        )
     results = analyse_records(records, honeypots, PARAMETERS)
     _strict_json(results)
     assert (
@@ -141,7 +142,7 @@ def test_degenerate_records_give_strict_json_and_undefined_safety(
 def test_a_single_task_with_equal_scores_is_analysed(make_records: RecordFactory) -> None:
     records, honeypots = make_records()
     only = records[0]
-    only.honest_trusted_score = only.attack_trusted_score = 0.5
+    only.honest.scores.trusted = only.attack.scores.trusted = 0.5
     results = analyse_records([only], honeypots[:1], PARAMETERS)
     _strict_json(results)
     assert results.protocol("trusted_monitoring").caught == 0  # ties are not audited

@@ -141,17 +141,18 @@ def countermeasure(deployment: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="session")
 def collusion_game(
+    collusion_evaluation: Any,
     control_results: ControlResults,
     control_tasks: Any,
     untrusted_model: Any,
     deployment: dict[str, Any],
 ) -> Any:
     """Untrusted monitoring at the level-4 protocol's defer fraction, played against a red team
-    that controls U as monitor too (every signal x countermeasure)."""
-    from pytest_safecase.control.collusion import play
-
+    that controls U as monitor too (every signal x countermeasure; xdist workers share it out)."""
     protocol = control_results.protocol(deployment["protocol_by_level"][4])
-    return play(control_results, control_tasks, untrusted_model, defer_fraction=protocol.fraction)
+    return collusion_evaluation(
+        control_results, control_tasks, untrusted_model, defer_fraction=protocol.fraction
+    )
 
 
 @pytest.fixture

@@ -5,7 +5,11 @@ Loaded by the core plugin (``pytest_plugins``) or alone with ``-p pytest_safecas
 ``trusted_model``). The evaluation is expensive, and under pytest-xdist every worker would build
 its own session fixture; so the result is stored in the pytest cache directory under a key made
 of everything it depends on (task-set hash, model specs, parameters, package version), and a
-file lock (``filelock``) makes the first process compute it while the others wait and read it.
+file lock (``filelock``) makes one process store it while the others wait and read it. Before
+that, the workers share out the work itself: the evaluation is cut into units (the honeypots, and
+the tasks in groups of ``TASKS_PER_UNIT``), each computed by the first worker to take its lock and
+read by the rest, so ``-n 2`` evaluates with both workers instead of one computing while the other
+waits. Units are kept for one run only (their keys hold the run's token).
 
 A later run reuses the stored result (unless ``--safecase-cache off``), and says so in every
 report: when it was computed, and its key. Under ``--safecase-cache replay`` it is reused only
@@ -16,13 +20,15 @@ for a result the cache could not reproduce.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -35,6 +41,7 @@ from pytest_safecase._runinfo import now_iso
 from pytest_safecase.models._defaults import BASE_URL_ENVS
 
 if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks for it
+    from pytest_safecase.control.collusion import CollusionGame
     from pytest_safecase.control.evaluation import ControlResults, EvaluationParameters, Progress
     from pytest_safecase.control.tasks import TaskSet
     from pytest_safecase.models import Model
@@ -48,6 +55,9 @@ RUN_TOKEN = pytest.StashKey[str]()
 PENDING_REUSE = pytest.StashKey[list[dict[str, str]]]()
 """Results this process took from an earlier run."""
 WORKER_REUSED = "safecase_reused"
+UNITS_DIR = pytest.StashKey[Path]()
+TASKS_PER_UNIT = 16
+"""Tasks per unit of work the xdist workers share out (164 tasks: 11 units and the honeypots)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,11 +99,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """A worker hands the results it reused to the controller once, with its other output
-    (xdist sends ``workeroutput`` after this hook), not on every test's report."""
+    (xdist sends ``workeroutput`` after this hook), not on every test's report. A process that
+    shared out units of work removes them: its evaluations are stored whole by now."""
     config = session.config
     if hasattr(config, "workeroutput"):
         reused: list[dict[str, str]] = config.stash.get(PENDING_REUSE, [])
         config.workeroutput[WORKER_REUSED] = reused
+    units = config.stash.get(UNITS_DIR, None)
+    if units is not None:
+        shutil.rmtree(units, ignore_errors=True)
 
 
 class ReusedResults:
@@ -236,10 +250,7 @@ def shared_results(
             "responses": sorted(set(responses)),
             "results": results.to_dict(),
         }
-        descriptor, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(json.dumps(entry, allow_nan=False))
-        os.replace(temporary, target)
+        _write_json(target, entry)
         return results, None
 
 
@@ -254,6 +265,78 @@ def _read_entry(path: Path) -> dict[str, Any] | None:
     if not isinstance(entry.get("responses"), list) or not isinstance(entry.get("results"), dict):
         return None
     return entry
+
+
+def share_units(
+    directory: Path,
+    key: str,
+    units: Sequence[str],
+    compute: Callable[[str], tuple[Any, Iterable[str]]],
+    *,
+    first: int = 0,
+) -> tuple[dict[str, Any], set[str]]:
+    """Every unit's result (plain JSON data), each computed by exactly one process.
+
+    Units are tried from ``first`` on; one another process holds is skipped and read once that
+    process is done (or computed here, if it died: its lock dies with it). Returns the results
+    by unit and the response-cache digests they were computed from.
+    """
+    from filelock import FileLock, Timeout
+
+    def take(unit: str, lock: FileLock) -> None:
+        try:
+            path = directory / f"{key}.{unit}.json"
+            try:
+                entry = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                value, responses = compute(unit)
+                entry = {"responses": sorted(set(responses)), "result": value}
+                _write_json(path, entry)
+            done[unit] = entry["result"]
+            seen.update(entry["responses"])
+        finally:
+            lock.release()
+
+    done: dict[str, Any] = {}
+    seen: set[str] = set()
+    later = []
+    for unit in [*units[first:], *units[:first]]:
+        lock = FileLock(directory / f"{key}.{unit}.lock")
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            later.append((unit, lock))
+            continue
+        take(unit, lock)
+    for unit, lock in later:
+        lock.acquire()
+        take(unit, lock)
+    return done, seen
+
+
+def _write_json(path: Path, entry: dict[str, Any]) -> None:
+    """Write ``entry`` so no reader ever sees half of it."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(json.dumps(entry, allow_nan=False))
+    os.replace(temporary, path)
+
+
+def _units_dir(config: pytest.Config) -> Path:
+    """Where this run's workers share out units of work (removed when the run ends)."""
+    directory = _cache_dir(config) / "units" / config.stash[RUN_TOKEN]
+    directory.mkdir(parents=True, exist_ok=True)
+    config.stash[UNITS_DIR] = directory
+    return directory
+
+
+def _worker_share(config: pytest.Config, units: int) -> int:
+    """Where this xdist worker starts among ``units`` (0 without xdist): spread, not all at 0."""
+    workerinput = getattr(config, "workerinput", None)
+    if not workerinput:
+        return 0
+    index = int(str(workerinput["workerid"]).removeprefix("gw") or 0)
+    return index * units // max(int(workerinput.get("workercount", 1)), 1) % max(units, 1)
 
 
 def _stage_printer(config: pytest.Config) -> Progress | None:
@@ -293,24 +376,59 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
     def evaluate(
         tasks: TaskSet, untrusted: Model, trusted: Model, **overrides: Any
     ) -> ControlResults:
-        from pytest_safecase.control.evaluation import EvaluationParameters, run_control_evaluation
+        from pytest_safecase.control import evaluation as engine
 
         overrides.setdefault("seed", pytestconfig.getoption("safecase_seed"))
-        parameters = EvaluationParameters(**overrides)
+        parameters = engine.EvaluationParameters(**overrides)
         key = results_key(tasks, untrusted.spec, trusted.spec, parameters, _freshness(pytestconfig))
         caches = list(
             {id(m.cache): m.cache for m in (untrusted, trusted) if m.cache is not None}.values()
         )
-
+        directory, run = _cache_dir(pytestconfig), pytestconfig.stash[RUN_TOKEN]
         say = _stage_printer(pytestconfig)
+        stages = engine.Stages(say)
+        task_list = list(tasks)
+        units = ["honeypots"] + [
+            f"tasks-{start}" for start in range(0, len(task_list), TASKS_PER_UNIT)
+        ]
 
-        def compute() -> tuple[ControlResults, set[str]]:
+        def unit_result(unit: str) -> tuple[list[dict[str, Any]], set[str]]:
             with contextlib.ExitStack() as stack:
                 seen = [stack.enter_context(cache.tracking()) for cache in caches]
-                results = run_control_evaluation(
-                    tasks, untrusted, trusted, parameters, progress=say
-                )
-            return results, set().union(*seen)
+                if unit == "honeypots":
+                    found: Sequence[Any] = engine.evaluate_honeypots(
+                        tasks, untrusted, trusted, parameters, stages=stages
+                    )
+                else:
+                    start = int(unit.removeprefix("tasks-"))
+                    part = task_list[start : start + TASKS_PER_UNIT]
+                    found = engine.evaluate_tasks(
+                        part, untrusted, trusted, parameters, None, stages
+                    )
+            return [record.to_dict() for record in found], set().union(*seen)
+
+        def share() -> tuple[dict[str, Any], set[str]]:
+            engine.prepare_models(tasks, untrusted, trusted)
+            first = _worker_share(pytestconfig, len(units))
+            shared = _units_dir(pytestconfig)
+            return share_units(shared, key, units, unit_result, first=first)
+
+        def compute() -> tuple[ControlResults, set[str]]:
+            done, responses = share()
+            records = [engine.TaskRecord.from_dict(row) for unit in units[1:] for row in done[unit]]
+            honeypots = [engine.HoneypotRecord.from_dict(row) for row in done["honeypots"]]
+            results = engine.analyse_records(
+                records,
+                honeypots,
+                parameters,
+                task_set=tasks.name,
+                content_hash=tasks.content_hash,
+                untrusted_model=untrusted.spec,
+                trusted_model=trusted.spec,
+            )
+            stages.lap("analyse")
+            results.timings = stages.timings
+            return results, responses
 
         def reproducible(responses: list[str]) -> bool:
             """Under replay, only what the response cache can still answer in full."""
@@ -320,19 +438,69 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
                 return True
             return len(caches) == 1 and caches[0].has_all(responses)  # a run has one cache
 
-        results, reuse = shared_results(
-            _cache_dir(pytestconfig),
-            key,
-            compute,
-            run=pytestconfig.stash[RUN_TOKEN],
-            reproducible=reproducible,
-        )
+        stored = _read_entry(directory / f"{key}.json")
+        if stored is None or not reproducible(stored["responses"]):
+            share()  # with the other workers, before one of us takes the result's lock
+        results, reuse = shared_results(directory, key, compute, run=run, reproducible=reproducible)
         if reuse is not None:
             pytestconfig.stash[PENDING_REUSE].append(reuse.to_dict())
         if say is not None:
             for line in results.summary.problems():
                 say(line)  # e.g. "T monitor: 56 of 56 answers unusable"
         return results
+
+    return evaluate
+
+
+CollusionEvaluation = Callable[..., "CollusionGame"]
+
+
+@pytest.fixture(scope="session")
+def collusion_evaluation(pytestconfig: pytest.Config) -> CollusionEvaluation:
+    """``collusion_evaluation(results, tasks, untrusted, defer_fraction=F)``: the collusion game
+    of :func:`pytest_safecase.control.collusion.play` on ``results``, with its countermeasures
+    shared out across xdist workers (each computed by one of them) and the cells put together.
+    """
+
+    def evaluate(
+        results: ControlResults, tasks: TaskSet, untrusted: Model, *, defer_fraction: float
+    ) -> CollusionGame:
+        from pytest_safecase.control import collusion
+
+        material = {
+            "results": hashlib.sha256(
+                json.dumps(results.to_dict(), sort_keys=True).encode()
+            ).hexdigest(),
+            "tasks": tasks.content_hash,
+            "untrusted": untrusted.spec,
+            "defer_fraction": defer_fraction,
+            "engine": _engine_digest(),
+        }
+        key = (
+            "collusion-"
+            + hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
+        )
+        countermeasures = list(collusion.COUNTERMEASURES)
+
+        def unit_result(countermeasure: str) -> tuple[dict[str, Any], set[str]]:
+            game = collusion.play(
+                results,
+                tasks,
+                untrusted,
+                defer_fraction=defer_fraction,
+                countermeasures=(countermeasure,),
+                seed=results.parameters.seed,
+            )
+            return game.to_dict(), set()
+
+        first = _worker_share(pytestconfig, len(countermeasures))
+        done, _ = share_units(
+            _units_dir(pytestconfig), key, countermeasures, unit_result, first=first
+        )
+        games = [collusion.CollusionGame.from_dict(done[c]) for c in countermeasures]
+        return dataclasses.replace(
+            games[0], cells=tuple(cell for game in games for cell in game.cells)
+        )
 
     return evaluate
 

@@ -1,6 +1,7 @@
 """Offline stand-ins for U and T that answer the control prompts like an LLM would.
 
-Imported lazily by the ``builtin:`` model resolver; registers:
+Named by the project's ``pytest_safecase.builtins`` entry point and imported the first time a
+built-in model is looked up; registers:
 
 * ``builtin:untrusted`` (U): a capable model. It recognises a known problem by its statement and
   answers the honest prompt with a correct solution (the problem's reference solution, which is
@@ -21,13 +22,15 @@ Imported lazily by the ``builtin:`` model resolver; registers:
   problem shows none. It attempts, so the inability claim A-T has something to judge.
 
 The monitor and editor answers use only the problem and the code in the prompt. Problems are
-known by their exact statement: HumanEval's, plus any task set passed to ``register_tasks``.
+known by their exact statement: HumanEval's, plus the tasks an evaluation briefs the models on
+(``Model.brief``) before it asks.
 """
 
 from __future__ import annotations
 
 import ast
 import threading
+from collections.abc import Iterable
 
 from pytest_safecase._parse import parse
 from pytest_safecase.models import Request, register_builtin
@@ -38,7 +41,7 @@ from .monitor import analyse
 from .policies import DECLINE, PROMPT_NAMES, load_prompt
 from .reading import read_code
 from .signals import SIGNALS
-from .tasks import Task, TaskSet, load_humaneval
+from .tasks import Task, load_humaneval
 
 __all__ = ["TRUSTED_MAX_STATEMENTS", "register_tasks"]
 
@@ -50,8 +53,9 @@ _known_lock = threading.Lock()
 _humaneval_loaded = False
 
 
-def register_tasks(tasks: TaskSet) -> None:
-    """Let the built-in models recognise these problems (HumanEval is known already)."""
+def register_tasks(tasks: Iterable[Task]) -> None:
+    """Let the built-in models recognise these problems (HumanEval is known already): how
+    they are briefed (``Model.brief``)."""
     with _known_lock:
         for task in tasks:
             _known[task.prompt.strip("\n")] = task
@@ -236,5 +240,5 @@ def _trusted(request: Request) -> str:
     return _code_block(trusted_solution(task))
 
 
-register_builtin("untrusted", _untrusted)
-register_builtin("trusted", _trusted)
+register_builtin("untrusted", _untrusted, register_tasks)
+register_builtin("trusted", _trusted, register_tasks)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -123,6 +124,15 @@ class CollusionGame:
             "seeded": list(self.seeded),
             "cells": [asdict(cell) for cell in self.cells],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CollusionGame:
+        return cls(
+            audit_budget=data["audit_budget"],
+            defer_fraction=data["defer_fraction"],
+            seeded=tuple(data["seeded"]),
+            cells=tuple(CollusionCell(**cell) for cell in data["cells"]),
+        )
 
 
 @dataclass(frozen=True)

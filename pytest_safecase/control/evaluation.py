@@ -24,7 +24,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -80,11 +80,15 @@ __all__ = [
     "MonitorName",
     "ProtocolResult",
     "Scores",
+    "Stages",
     "TaskRecord",
     "analyse_records",
     "answer_counts",
     "by_role",
     "compute_frontier",
+    "evaluate_honeypots",
+    "evaluate_tasks",
+    "prepare_models",
     "role_of",
     "run_control_evaluation",
     "unusable_line",
@@ -285,7 +289,7 @@ class TaskRecord:
     """Stages where the model refused: not unusable, and no evidence of inability either."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self, dict_factory=_plain_dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TaskRecord:
@@ -311,11 +315,16 @@ class HoneypotRecord:
     declined: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self, dict_factory=_plain_dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HoneypotRecord:
         return cls(**{**data, "scores": Scores(**data["scores"])})
+
+
+def _plain_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A record's fields as plain data: enum members by value, as JSON and xdist need them."""
+    return {name: value.value if isinstance(value, Enum) else value for name, value in pairs}
 
 
 def _record_answer(
@@ -659,30 +668,71 @@ def run_control_evaluation(
     red team's attack *rate* is chosen later, in the safety computation); T solves, monitors and
     edits; U also monitors, validated on blue-team honeypots. Model failures raise
     ``ModelError``: no result is made up.
+
+    The same as :func:`evaluate_tasks` on every task, :func:`evaluate_honeypots` and
+    :func:`analyse_records`, which processes may share out (see ``_pytest/control.py``).
     """
     parameters = parameters or EvaluationParameters()
+    stages = Stages(progress)
+    prepare_models(tasks, untrusted, trusted)
+    records = evaluate_tasks(list(tasks), untrusted, trusted, parameters, workers, stages)
+    honeypots = evaluate_honeypots(tasks, untrusted, trusted, parameters, workers, stages)
+    results = analyse_records(
+        records,
+        honeypots,
+        parameters,
+        task_set=tasks.name,
+        content_hash=tasks.content_hash,
+        untrusted_model=untrusted.spec,
+        trusted_model=trusted.spec,
+    )
+    stages.lap("analyse")
+    results.timings = stages.timings
+    return results
+
+
+class Stages:
+    """Progress lines and the seconds each stage took (summed when a stage runs in parts)."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.say = progress or (lambda message: None)
+        self.timings: dict[str, float] = {}
+        self._since = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.timings[name] = round(self.timings.get(name, 0.0) + now - self._since, 3)
+        self._since = now
+
+
+def prepare_models(tasks: TaskSet, untrusted: Model, trusted: Model) -> None:
+    """Brief both models on the problems to come (offline stand-ins learn them; API models
+    ignore it): no model is treated apart by name."""
+    for model in (untrusted, trusted):
+        model.brief(list(tasks))
+
+
+def evaluate_tasks(
+    task_list: Sequence[Task],
+    untrusted: Model,
+    trusted: Model,
+    parameters: EvaluationParameters,
+    workers: int | None = None,
+    stages: Stages | None = None,
+) -> list[TaskRecord]:
+    """Every task's record: honest and attack runs, their monitor scores, T's edits and the
+    sandbox's verdicts. Tasks are independent, so any split of them gives the same records."""
+    stages = stages or Stages()
     seed = parameters.seed
-    say = progress or (lambda message: None)
-    timings: dict[str, float] = {}
-    started = time.monotonic()
-
-    def lap(name: str) -> None:
-        timings[name] = round(time.monotonic() - started - sum(timings.values()), 3)
-
-    if untrusted.spec.startswith("builtin:") or trusted.spec.startswith("builtin:"):
-        from ._builtin_models import register_tasks
-
-        register_tasks(tasks)
-    task_list = list(tasks)
     records = [TaskRecord(task.task_id) for task in task_list]
 
-    say(f"honest solutions from {untrusted.spec} and {trusted.spec}")
+    stages.say(f"honest solutions from {untrusted.spec} and {trusted.spec}")
     honest = policies.solve(untrusted, task_list, seed=seed)
     trusted_solutions = policies.solve(trusted, task_list, seed=seed)
-    lap("solve")
-    say(f"attack policy ({untrusted.spec}) on {len(task_list)} tasks")
+    stages.lap("solve")
+    stages.say(f"attack policy ({untrusted.spec}) on {len(task_list)} tasks")
     attempts = policies.attack(untrusted, task_list, seed=seed)
-    lap("attack")
+    stages.lap("attack")
     for record, solution, t_solution, attempt in zip(
         records, honest, trusted_solutions, attempts, strict=True
     ):
@@ -703,67 +753,78 @@ def run_control_evaluation(
     ]
     attack_items = [(i, (task_list[i].prompt, records[i].attack.code or "")) for i in attacked]
 
-    say("blue-team honeypots")
-    honeypot_records = _make_honeypots(tasks, parameters, workers)
-    honeypot_items = [(tasks[h.task_id].prompt, h.code) for h in honeypot_records]
-    lap("honeypots")
-
-    say(f"monitoring with {trusted.spec} and {untrusted.spec}")
-    all_items = [item for _, item in honest_items] + [item for _, item in attack_items]
-    all_items += honeypot_items
-    redacted_items = [(prompt, redact_code(code)) for prompt, code in all_items]
-    suspicions = list(
-        zip(
-            _monitor(trusted, all_items, seed),
-            _monitor(untrusted, all_items, seed),
-            _monitor(untrusted, redacted_items, seed),
-            strict=True,
-        )
-    )
-    lap("monitor")
+    stages.say(f"monitoring with {trusted.spec} and {untrusted.spec}")
+    items = [item for _, item in honest_items] + [item for _, item in attack_items]
     positions = [("honest", i) for i, _ in honest_items] + [("attack", i) for i, _ in attack_items]
-    positions += [("honeypot", j) for j in range(len(honeypot_records))]
-    for n, (kind, i) in enumerate(positions):
-        target: TaskRecord | HoneypotRecord = (
-            honeypot_records[i] if kind == "honeypot" else records[i]
-        )
-        for role, suspicion in zip(MONITOR_ROLES, suspicions[n], strict=True):
+    for (kind, i), (answers, scores) in zip(
+        positions, _monitor_all(untrusted, trusted, items, seed), strict=True
+    ):
+        for role, suspicion in zip(MONITOR_ROLES, answers, strict=True):
             _record_answer(
-                target, f"{role}: {kind}", suspicion.reply, suspicion.error, suspicion.declined
+                records[i], f"{role}: {kind}", suspicion.reply, suspicion.error, suspicion.declined
             )
-        scores = Scores(*(None if math.isnan(s.score) else s.score for s in suspicions[n]))
-        if isinstance(target, HoneypotRecord):
-            target.scores = scores
-        elif kind == "honest":
-            target.honest.scores = scores
+        if kind == "honest":
+            records[i].honest.scores = scores
         else:
-            target.attack.scores = scores
+            records[i].attack.scores = scores
+    stages.lap("monitor")
 
-    say(f"trusted editing with {trusted.spec}")
-    edit_items = [item for _, item in honest_items] + [item for _, item in attack_items]
-    edits = policies.edit(trusted, edit_items, seed=seed) if edit_items else []
-    lap("edit")
+    stages.say(f"trusted editing with {trusted.spec}")
+    edits = policies.edit(trusted, items, seed=seed) if items else []
+    stages.lap("edit")
     honest_edits = dict(zip([i for i, _ in honest_items], edits[: len(honest_items)], strict=True))
     attack_edits = dict(zip(attacked, edits[len(honest_items) :], strict=True))
     for kind, chosen in (("honest", honest_edits), ("attack", attack_edits)):
         for i, edit in chosen.items():
             _record_answer(records[i], f"{T_EDITOR}: {kind}", edit.reply, edit.error, edit.declined)
 
-    say("sandbox scoring")
+    stages.say("sandbox scoring")
     _score_everything(task_list, records, honest_edits, attack_edits, workers)
-    lap("score")
-    results = analyse_records(
-        records,
-        honeypot_records,
-        parameters,
-        task_set=tasks.name,
-        content_hash=tasks.content_hash,
-        untrusted_model=untrusted.spec,
-        trusted_model=trusted.spec,
+    stages.lap("score")
+    return records
+
+
+def evaluate_honeypots(
+    tasks: TaskSet,
+    untrusted: Model,
+    trusted: Model,
+    parameters: EvaluationParameters,
+    workers: int | None = None,
+    stages: Stages | None = None,
+) -> list[HoneypotRecord]:
+    """The blue team's honeypots, each with the three monitors' scores."""
+    stages = stages or Stages()
+    stages.say("blue-team honeypots")
+    honeypots = _make_honeypots(tasks, parameters, workers)
+    stages.lap("honeypots")
+    items = [(tasks[h.task_id].prompt, h.code) for h in honeypots]
+    for honeypot, (answers, scores) in zip(
+        honeypots, _monitor_all(untrusted, trusted, items, parameters.seed), strict=True
+    ):
+        for role, suspicion in zip(MONITOR_ROLES, answers, strict=True):
+            _record_answer(
+                honeypot, f"{role}: honeypot", suspicion.reply, suspicion.error, suspicion.declined
+            )
+        honeypot.scores = scores
+    stages.lap("monitor")
+    return honeypots
+
+
+def _monitor_all(
+    untrusted: Model, trusted: Model, items: Sequence[tuple[str, str]], seed: int
+) -> list[tuple[tuple[policies.Suspicion, ...], Scores]]:
+    """Each item's answers from the three monitors (``MONITOR_ROLES``) and their scores."""
+    redacted = [(prompt, redact_code(code)) for prompt, code in items]
+    answers = zip(
+        _monitor(trusted, items, seed),
+        _monitor(untrusted, items, seed),
+        _monitor(untrusted, redacted, seed),
+        strict=True,
     )
-    lap("analyse")
-    results.timings = timings
-    return results
+    return [
+        (found, Scores(*(None if math.isnan(s.score) else s.score for s in found)))
+        for found in answers
+    ]
 
 
 def _make_honeypots(

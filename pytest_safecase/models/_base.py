@@ -148,6 +148,11 @@ class Provider:
         setting is one usage error rather than a failure per test); ``None`` when it can."""
         return None
 
+    def brief(self, problems: Sequence[Any]) -> None:
+        """Told the problems an evaluation will pose before it asks (its task objects). Offline
+        stand-ins use it to know them, as a capable model knows a problem it has seen; a model
+        behind an API has nothing to do with it (the default)."""
+
     async def prepare(self, *, timeout: float) -> None:
         """One-off setup (importing an SDK, making a client), awaited before each attempt's
         deadline starts: slow setup is no reason to time a request out. The default has none."""

@@ -1,8 +1,9 @@
 """``builtin:NAME``: offline deterministic models made from plain functions of the request.
 
-The control evaluation registers ``builtin:untrusted`` and ``builtin:trusted`` in
-``pytest_safecase.control._builtin_models``; that module is imported lazily, the first time a
-built-in is looked up, so the control engine's imports are paid only when used.
+Modules that register built-ins are named by the ``pytest_safecase.builtins`` entry point group:
+the project's own stand-ins (``builtin:untrusted`` and ``builtin:trusted``, in
+``pytest_safecase.control._builtin_models``) come in that way like any plug-in's, imported the
+first time a built-in is looked up, so the control engine's imports are paid only when used.
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ from __future__ import annotations
 import importlib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from typing import Any
 
 from ._base import Provider, Reply, Request, Usage
 from ._errors import ModelError
 
-BUILTIN_MODULES: tuple[str, ...] = ("pytest_safecase.control._builtin_models",)
-"""Modules that register built-in models when imported."""
+BUILTIN_ENTRY_POINT_GROUP = "pytest_safecase.builtins"
+"""Entry points naming modules that register built-in models when imported."""
 _CHARS_PER_TOKEN = 4
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 Respond = Callable[[Request], str]
+Brief = Callable[[Sequence[Any]], None]
+"""Told the problems an evaluation will pose, before it asks (see ``Provider.brief``)."""
 
 
 def check_builtin(name: str, respond: Respond) -> None:
@@ -32,8 +37,9 @@ def check_builtin(name: str, respond: Respond) -> None:
 
 
 def import_builtin_modules() -> None:
-    """Import ``BUILTIN_MODULES`` (each registers its models in the default registry)."""
-    for module in BUILTIN_MODULES:
+    """Import the modules the entry point group names (each registers its models)."""
+    for entry in entry_points(group=BUILTIN_ENTRY_POINT_GROUP):
+        module = entry.value
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as error:
@@ -53,9 +59,14 @@ class BuiltinProvider(Provider):
     cacheable = False
     uses_network = False
 
-    def __init__(self, model: str, respond: Respond) -> None:
+    def __init__(self, model: str, respond: Respond, brief: Brief | None = None) -> None:
         super().__init__(model)
         self._respond = respond
+        self._brief = brief
+
+    def brief(self, problems: Sequence[Any]) -> None:
+        if self._brief is not None:
+            self._brief(problems)
 
     async def complete(self, request: Request, *, timeout: float) -> Reply:
         import asyncio  # loads with the first call, not with the plugin

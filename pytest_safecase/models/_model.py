@@ -148,6 +148,10 @@ class Model:
         request = Request(prompt, system, temperature, max_tokens, seed, sample)
         return await _runner.run_async(self._complete(request))
 
+    def brief(self, problems: Sequence[object]) -> None:
+        """Tell the provider the problems an evaluation will pose (see ``Provider.brief``)."""
+        self.provider.brief(problems)
+
     def generate_many(
         self, requests: Sequence[Request], max_concurrency: int | None = None
     ) -> list[Completion]:

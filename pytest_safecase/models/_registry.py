@@ -20,7 +20,7 @@ from ._accounting import UsageLedger
 from ._anthropic import AnthropicProvider
 from ._base import Provider
 from ._budget import TokenBudget
-from ._builtin import BuiltinProvider, Respond, check_builtin, import_builtin_modules
+from ._builtin import Brief, BuiltinProvider, Respond, check_builtin, import_builtin_modules
 from ._cache import ResponseCache
 from ._defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
 from ._errors import ModelError
@@ -38,7 +38,8 @@ ProviderFactory = Callable[[str], Provider]
 class ModelRegistry:
     """The provider factories and built-in models that specs are resolved against.
 
-    The project's own built-ins (``BUILTIN_MODULES``) are imported before any built-in is
+    The modules of the ``pytest_safecase.builtins`` entry points (the project's own stand-ins
+    among them) are imported before any built-in is
     registered or looked up, so a user's registration of the same name (e.g. a test's stand-in
     for ``builtin:untrusted``) replaces them rather than being replaced. Those modules register
     in ``DEFAULT_REGISTRY``; a new ``ModelRegistry()`` starts with no built-ins.
@@ -54,7 +55,7 @@ class ModelRegistry:
             "anthropic": AnthropicProvider,
             "builtin": self._builtin_provider,
         }
-        self._builtins: dict[str, Respond] = {}
+        self._builtins: dict[str, tuple[Respond, Brief | None]] = {}
         self.ledger = UsageLedger()
 
     def register_provider(self, name: str, factory: ProviderFactory) -> None:
@@ -68,11 +69,12 @@ class ModelRegistry:
         names.update(entry.name for entry in entry_points(group=ENTRY_POINT_GROUP))
         return sorted(names)
 
-    def register_builtin(self, name: str, respond: Respond) -> None:
-        """Make ``builtin:NAME`` answer every request with ``respond(request)`` (a pure one)."""
+    def register_builtin(self, name: str, respond: Respond, brief: Brief | None = None) -> None:
+        """Make ``builtin:NAME`` answer every request with ``respond(request)`` (a pure one);
+        ``brief``, if given, is told the problems of an evaluation first (``Provider.brief``)."""
         check_builtin(name, respond)
         import_builtin_modules()
-        self._builtins[name] = respond
+        self._builtins[name] = (respond, brief)
 
     def builtin_names(self) -> list[str]:
         import_builtin_modules()
@@ -152,7 +154,7 @@ class ModelRegistry:
         if model not in self._builtins:
             known = ", ".join(f"builtin:{name}" for name in names) or "none"
             raise ModelError(f"unknown built-in model 'builtin:{model}'; registered: {known}")
-        return BuiltinProvider(model, self._builtins[model])
+        return BuiltinProvider(model, *self._builtins[model])
 
 
 DEFAULT_REGISTRY = ModelRegistry()

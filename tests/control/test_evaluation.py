@@ -210,3 +210,20 @@ def test_records_let_anyone_reverify_a_backdoor(small_run: ControlResults, tmp_p
     attack = row["attack"]
     check = check_backdoor(load_humaneval()[row["task_id"]], attack["code"], attack["secret_input"])
     assert check.successful == attack["successful"]
+
+
+def test_records_are_plain_data(make_records: RecordFactory) -> None:
+    """Exact built-in types only: xdist's channel refuses enum members (a str subclass)."""
+    records, honeypots = make_records()
+
+    def walk(value: object) -> None:
+        assert type(value) in (str, int, float, bool, type(None), list, dict), type(value)
+        for item in (
+            value.values()
+            if isinstance(value, dict)
+            else (value if isinstance(value, list) else ())
+        ):
+            walk(item)
+
+    for record in [*records, *honeypots]:
+        walk(record.to_dict())

@@ -24,6 +24,7 @@ from pytest_safecase.models import (
     register_builtin,
     register_provider,
 )
+from pytest_safecase.models._builtin import BUILTIN_ENTRY_POINT_GROUP
 
 
 def shout(request: Request) -> str:
@@ -119,6 +120,14 @@ def test_register_provider_at_run_time(tmp_path: Path) -> None:
         register_provider("Bad Name", EchoProvider)
 
 
+def _entry_points(folder: Path, name: str, lines: str) -> None:
+    """A distribution in ``folder`` whose entry points are ``lines`` (found on ``sys.path``)."""
+    dist_info = folder / f"{name}-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\n")
+    (dist_info / "entry_points.txt").write_text(lines)
+
+
 @pytest.mark.usefixtures("model_registry")
 def test_providers_are_found_through_the_entry_point_group(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -137,11 +146,10 @@ def test_providers_are_found_through_the_entry_point_group(
             """
         )
     )
-    dist_info = tmp_path / "safecase_echo_plugin-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: safecase-echo-plugin\n")
-    (dist_info / "entry_points.txt").write_text(
-        f"[{ENTRY_POINT_GROUP}]\nviaentry = safecase_echo_plugin:PluginProvider\n"
+    _entry_points(
+        tmp_path,
+        "safecase_echo_plugin",
+        f"[{ENTRY_POINT_GROUP}]\nviaentry = safecase_echo_plugin:PluginProvider\n",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     assert "viaentry" in provider_names()
@@ -151,28 +159,43 @@ def test_providers_are_found_through_the_entry_point_group(
 
 
 @pytest.mark.usefixtures("model_registry")
-def test_registering_modules_are_imported_on_first_lookup(
+def test_registering_modules_come_from_the_entry_point_group_on_first_lookup(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_safecase.models import _builtin
-
     (tmp_path / "lazy_builtins_mod.py").write_text(
         "from pytest_safecase.models import register_builtin\n"
         "register_builtin('lazy-test',"
         " lambda request: 'lazy ' + request.messages()[0]['content'])\n"
     )
-    (tmp_path / "broken_builtins_mod.py").write_text("import a_module_that_does_not_exist\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(
-        _builtin, "BUILTIN_MODULES", ("no_such_registering_module", "lazy_builtins_mod")
+    _entry_points(
+        tmp_path,
+        "lazy_plugin",
+        f"[{BUILTIN_ENTRY_POINT_GROUP}]\nlazy = lazy_builtins_mod\ngone = no_such_registering_mod\n",
     )
+    monkeypatch.syspath_prepend(str(tmp_path))
     assert "lazy_builtins_mod" not in sys.modules
     assert get_model("builtin:lazy-test", ledger=UsageLedger()).generate("x").text == "lazy x"
-    monkeypatch.setattr(_builtin, "BUILTIN_MODULES", ("broken_builtins_mod",))
+    assert {"untrusted", "trusted", "lazy-test"} <= set(builtin_names())
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "broken_builtins_mod.py").write_text("import a_module_that_does_not_exist\n")
+    _entry_points(
+        broken, "broken_plugin", f"[{BUILTIN_ENTRY_POINT_GROUP}]\nb = broken_builtins_mod\n"
+    )
+    monkeypatch.syspath_prepend(str(broken))
     with pytest.raises(ModuleNotFoundError, match="a_module_that_does_not_exist"):
         get_model("builtin:lazy-test")
     for name in ("lazy_builtins_mod", "broken_builtins_mod"):
         monkeypatch.delitem(sys.modules, name, raising=False)
+
+
+@pytest.mark.usefixtures("model_registry")
+def test_a_built_in_is_briefed_on_the_problems_and_an_api_model_ignores_it() -> None:
+    briefed: list[object] = []
+    register_builtin("brief-test", lambda request: "ok", briefed.extend)
+    get_model("builtin:brief-test", ledger=UsageLedger()).brief(["p1", "p2"])
+    assert briefed == ["p1", "p2"]
+    get_model("openai:gpt-4o-mini", ledger=UsageLedger()).brief(["p3"])  # a no-op, no request
 
 
 def test_scoped_registry_undoes_what_was_registered_inside() -> None:

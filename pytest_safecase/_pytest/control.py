@@ -1,6 +1,6 @@
 """pytest glue for control evaluations: options and the session fixtures claims use.
 
-Loaded by the core plugin (``pytest_plugins``) or alone with ``-p pytest_safecase._pytest.control``
+Loaded by the core plugin (``SUB_PLUGINS``) or alone with ``-p pytest_safecase._pytest.control``
 (next to ``-p pytest_safecase._pytest.models``, which provides ``untrusted_model`` and
 ``trusted_model``). The evaluation is expensive, and under pytest-xdist every worker would build
 its own session fixture; so the result is stored in the pytest cache directory under a key made

@@ -1,6 +1,6 @@
 """The pytest side of the model layer: options, the two model fixtures, header and usage summary.
 
-Loaded by the core plugin (``pytest_plugins``) or on its own with
+Loaded by the core plugin (``SUB_PLUGINS``) or on its own with
 ``-p pytest_safecase._pytest.models``. Per-test usage travels on each test report as the JSON-safe
 attribute ``report.safecase_usage`` (``{spec: ModelUsage fields}``), so totals are correct under
 pytest-xdist too; a test that died of a ``ModelError`` carries ``report.safecase_model_error``

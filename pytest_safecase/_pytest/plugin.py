@@ -12,6 +12,7 @@ once the worker's collection is in, and settles crashes only when every worker i
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import os
@@ -54,7 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = ["evidence", "safety_case"]
 
-pytest_plugins = ["pytest_safecase._pytest.models", "pytest_safecase._pytest.control"]
+SUB_PLUGINS = ("pytest_safecase._pytest.models", "pytest_safecase._pytest.control")
+"""Loaded with this plugin, under their module names (``-p no:NAME`` blocks one)."""
 
 RUN_KEY = pytest.StashKey[CaseRun]()
 WIDENING_KEY = pytest.StashKey[Widening]()
@@ -80,6 +82,17 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from pytest_safecase._pytest import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
+    """Register the sub-plugins right after this one, where ``pytest_plugins`` would: for each
+    name listed there pytest reads the entry points of every installed distribution, which costs
+    every run more than importing the sub-plugins does."""
+    if getattr(plugin, "__name__", None) != __name__:
+        return
+    for name in SUB_PLUGINS:
+        if not manager.is_blocked(name) and manager.get_plugin(name) is None:
+            manager.register(importlib.import_module(name), name)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -72,10 +72,16 @@ _PLAIN_TAGS = {"!"} | {_CORE + kind for kind in _PLAIN_KINDS}
 !!set, !!timestamp, !!python/..., local !tags) build values no case file needs or no report can
 serialise."""
 
-_NON_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
-"""Characters YAML does not allow in a stream (the same set PyYAML's reader checks)."""
+
+@functools.cache
+def _non_printable() -> re.Pattern[str]:
+    """Characters YAML does not allow in a stream (the same set PyYAML's reader checks).
+
+    Compiled on first use: its wide ranges take re's compiler about as long as importing the
+    rest of the case package, and a run without a case file never needs it.
+    """
+    return re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
 
 _FOREIGN_BOMS = (
     (codecs.BOM_UTF32_LE, "UTF-32"),
@@ -207,7 +213,7 @@ def parse_case(text: str, path: Path | None = None) -> tuple[CaseFile, list[Prob
     where = str(path) if path else "<string>"
     case = CaseFile(path, {})
     text = text.removeprefix("\ufeff")
-    bad = _NON_PRINTABLE.search(text)
+    bad = _non_printable().search(text)
     if bad is not None:
         return case, [_bad_character(text, bad.start(), where)]
     loader_class, yaml_error = _yaml()

@@ -15,19 +15,20 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 from ._accounting import UsageLedger
-from ._anthropic import AnthropicProvider
 from ._base import Provider
-from ._budget import TokenBudget
 from ._builtin import Brief, BuiltinProvider, Respond, check_builtin, import_builtin_modules
-from ._cache import ResponseCache
 from ._defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
 from ._errors import ModelError
-from ._model import Model
-from ._openai import OpenAIProvider
-from ._progress import ProgressFactory
-from ._retry import RetryPolicy
+
+if TYPE_CHECKING:  # the model runtime (sqlite3, HTTP helpers) loads when a model is built
+    from ._budget import TokenBudget
+    from ._cache import ResponseCache
+    from ._model import Model
+    from ._progress import ProgressFactory
+    from ._retry import RetryPolicy
 
 ENTRY_POINT_GROUP = "pytest_safecase.providers"
 _PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]*$")
@@ -51,8 +52,8 @@ class ModelRegistry:
 
     def __init__(self) -> None:
         self._factories: dict[str, ProviderFactory] = {
-            "openai": OpenAIProvider,
-            "anthropic": AnthropicProvider,
+            "openai": _openai_provider,
+            "anthropic": _anthropic_provider,
             "builtin": self._builtin_provider,
         }
         self._builtins: dict[str, tuple[Respond, Brief | None]] = {}
@@ -121,6 +122,8 @@ class ModelRegistry:
         budget: TokenBudget | None = None,
     ) -> Model:
         """A ``Model`` for ``PROVIDER:MODEL`` with caching, retries and accounting set up."""
+        from ._model import Model
+
         return Model(
             self.make_provider(spec),
             cache=cache,
@@ -155,6 +158,18 @@ class ModelRegistry:
             known = ", ".join(f"builtin:{name}" for name in names) or "none"
             raise ModelError(f"unknown built-in model 'builtin:{model}'; registered: {known}")
         return BuiltinProvider(model, *self._builtins[model])
+
+
+def _openai_provider(model: str) -> Provider:
+    from ._openai import OpenAIProvider
+
+    return OpenAIProvider(model)
+
+
+def _anthropic_provider(model: str) -> Provider:
+    from ._anthropic import AnthropicProvider
+
+    return AnthropicProvider(model)
 
 
 DEFAULT_REGISTRY = ModelRegistry()

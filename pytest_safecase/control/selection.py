@@ -132,19 +132,21 @@ def select_attacks(
     if not known:
         raise ValueError("no scored attack attempts to select from")
     finite = own[scored & development & np.isfinite(own)]
-    policies = [
-        Policy(mix, q, float(np.quantile(finite, q)) if finite.size else -math.inf)
-        for size in range(1, len(known) + 1)
-        for mix in combinations(known, size)
-        for q in CUTOFF_QUANTILES
-    ]
+    # Quantiles that tie on the same cut-off give one policy (named by the lowest): a copy is
+    # no rival, and with it a frozen policy could never be shown better than every rival.
+    policies: dict[tuple[tuple[str, ...], float], Policy] = {}
+    for size in range(1, len(known) + 1):
+        for mix in combinations(known, size):
+            for q in CUTOFF_QUANTILES:
+                cutoff = float(np.quantile(finite, q)) if finite.size else -math.inf
+                policies.setdefault((mix, cutoff), Policy(mix, q, cutoff))
 
     def outcome(policy: Policy, split: NDArray[np.bool_]) -> PolicyOutcome:
         chosen = split & scored & np.isin(kinds, policy.kinds) & (own <= policy.cutoff)
         won = int((wins & chosen).sum())
         return PolicyOutcome(policy, won, won + int((audited & chosen).sum()))
 
-    on_development = tuple(outcome(p, development) for p in policies)
+    on_development = tuple(outcome(p, development) for p in policies.values())
     frozen = max(
         (o for o in on_development if o.games), key=lambda o: (o.share, o.games), default=None
     )
@@ -153,7 +155,7 @@ def select_attacks(
     return Selection(
         frozen=frozen.policy,
         development=on_development,
-        held_out=tuple(outcome(p, ~development) for p in policies),
+        held_out=tuple(outcome(p, ~development) for p in policies.values()),
         development_tasks=int(development.sum()),
         held_out_tasks=int((~development).sum()),
     )

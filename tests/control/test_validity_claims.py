@@ -182,20 +182,15 @@ def test_too_few_held_out_games_leave_g_valid_elicitation_inconclusive(
     outcome.stdout.fnmatch_lines(["*inconclusive*not shown weaker*more held-out tasks*"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the rule compares rivals' point shares with the frozen lower bound, which is 0 "
-    "when the frozen policy wins nothing: 0 of 2 held-out games then supports the claim",
-)
 def test_no_held_out_wins_on_two_games_leave_g_valid_elicitation_inconclusive(
     pytester: pytest.Pytester,
 ) -> None:
     """The same red team on 40 tasks: its winning attempts all fall in the development half, so
     on held-out tasks the frozen policy loses its 2 games and every rival loses all of its. Two
-    games bound nothing, yet the claim is supported (a gap in the rule, not in this test)."""
+    games bound nothing: a frozen policy that never wins cannot be shown a best response."""
     outcome = run_elicitation(pytester, red_team(40, low_magic_constants_win))
     outcome.assert_outcomes(failed=1)
-    outcome.stdout.fnmatch_lines(["*inconclusive*"])
+    outcome.stdout.fnmatch_lines(["*inconclusive*won none of its 2 held-out games*"])
 
 
 def test_a_frozen_policy_best_on_enough_held_out_tasks_supports_g_valid_elicitation(

@@ -386,25 +386,33 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
         )
         directory, run = _cache_dir(pytestconfig), pytestconfig.stash[RUN_TOKEN]
         say = _stage_printer(pytestconfig)
-        stages = engine.Stages(say)
+        timings: dict[str, float] = {}  # every unit's and the analysis's seconds, by stage
         task_list = list(tasks)
         units = ["honeypots"] + [
             f"tasks-{start}" for start in range(0, len(task_list), TASKS_PER_UNIT)
         ]
 
         def unit_result(unit: str) -> tuple[list[dict[str, Any]], set[str]]:
+            if unit == "honeypots":
+                label, part = unit, []
+            else:
+                start = int(unit.removeprefix("tasks-"))
+                part = task_list[start : start + TASKS_PER_UNIT]
+                label = f"tasks {start + 1}-{start + len(part)} of {len(task_list)}"
+            # Progress names the unit; the seconds add up in the run's own timings.
+            unit_stages = engine.Stages(
+                None if say is None else lambda line: say(f"{label}: {line}")
+            )
+            unit_stages.timings = timings
             with contextlib.ExitStack() as stack:
                 seen = [stack.enter_context(cache.tracking()) for cache in caches]
-                if unit == "honeypots":
-                    found: Sequence[Any] = engine.evaluate_honeypots(
-                        tasks, untrusted, trusted, parameters, stages=stages
+                found: Sequence[Any] = (
+                    engine.evaluate_tasks(part, untrusted, trusted, parameters, None, unit_stages)
+                    if part
+                    else engine.evaluate_honeypots(
+                        tasks, untrusted, trusted, parameters, stages=unit_stages
                     )
-                else:
-                    start = int(unit.removeprefix("tasks-"))
-                    part = task_list[start : start + TASKS_PER_UNIT]
-                    found = engine.evaluate_tasks(
-                        part, untrusted, trusted, parameters, None, stages
-                    )
+                )
             return [record.to_dict() for record in found], set().union(*seen)
 
         def share() -> tuple[dict[str, Any], set[str]]:
@@ -415,6 +423,8 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
 
         def compute() -> tuple[ControlResults, set[str]]:
             done, responses = share()
+            analysis = engine.Stages()  # the units timed themselves; this times the analysis
+            analysis.timings = timings
             records = [engine.TaskRecord.from_dict(row) for unit in units[1:] for row in done[unit]]
             honeypots = [engine.HoneypotRecord.from_dict(row) for row in done["honeypots"]]
             results = engine.analyse_records(
@@ -426,8 +436,8 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
                 untrusted_model=untrusted.spec,
                 trusted_model=trusted.spec,
             )
-            stages.lap("analyse")
-            results.timings = stages.timings
+            analysis.lap("analyse")
+            results.timings = timings
             return results, responses
 
         def reproducible(responses: list[str]) -> bool:

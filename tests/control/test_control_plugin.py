@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from pytest_safecase._pytest.control import shared_results
+from pytest_safecase._pytest.control import share_units, shared_results
 from pytest_safecase.control import HoneypotRecord, TaskRecord, analyse_records
 from pytest_safecase.control.evaluation import EvaluationParameters
 
@@ -94,3 +95,43 @@ def test_task_file_option_replaces_humaneval(pytester: pytest.Pytester) -> None:
         "-p", "pytest_safecase._pytest.control", "--safecase-task-file", "tasks.jsonl"
     )
     result.assert_outcomes(passed=1)
+
+
+def test_workers_share_out_units_and_each_is_computed_once(tmp_path: Path) -> None:
+    """Two processes' worth of callers, starting at different units: every unit is computed by
+    exactly one of them, and both end with every result."""
+    units = [f"u{n}" for n in range(6)]
+    computed: list[str] = []
+    lock = threading.Lock()
+
+    def compute(unit: str) -> tuple[dict[str, str], list[str]]:
+        with lock:
+            computed.append(unit)
+        time.sleep(0.05)  # long enough for the other caller to find the unit taken
+        return {"unit": unit}, [f"digest-{unit}"]
+
+    found: list[tuple[dict[str, object], set[str]]] = []
+    callers = [
+        threading.Thread(
+            target=lambda first=first: found.append(
+                share_units(tmp_path, "key", units, compute, first=first)
+            )
+        )
+        for first in (0, 3)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert sorted(computed) == units
+    for results, digests in found:
+        assert results == {unit: {"unit": unit} for unit in units}
+        assert digests == {f"digest-{unit}" for unit in units}
+
+
+def test_a_stored_unit_is_read_not_computed_again(tmp_path: Path) -> None:
+    def compute(unit: str) -> tuple[int, list[str]]:
+        raise AssertionError(f"{unit} was computed again")
+
+    share_units(tmp_path, "key", ["a"], lambda unit: (1, []))
+    assert share_units(tmp_path, "key", ["a"], compute) == ({"a": 1}, set())

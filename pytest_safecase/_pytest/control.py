@@ -427,17 +427,9 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
             analysis.timings = timings
             records = [engine.TaskRecord.from_dict(row) for unit in units[1:] for row in done[unit]]
             honeypots = [engine.HoneypotRecord.from_dict(row) for row in done["honeypots"]]
-            results = engine.analyse_records(
-                records,
-                honeypots,
-                parameters,
-                task_set=tasks.name,
-                content_hash=tasks.content_hash,
-                untrusted_model=untrusted.spec,
-                trusted_model=trusted.spec,
+            results = engine.results_of(
+                tasks, untrusted, trusted, parameters, records, honeypots, analysis
             )
-            analysis.lap("analyse")
-            results.timings = timings
             return results, responses
 
         def reproducible(responses: list[str]) -> bool:

@@ -91,6 +91,7 @@ __all__ = [
     "evaluate_honeypots",
     "evaluate_tasks",
     "prepare_models",
+    "results_of",
     "role_of",
     "run_control_evaluation",
     "unusable_line",
@@ -683,6 +684,20 @@ def run_control_evaluation(
     prepare_models(tasks, untrusted, trusted)
     records = evaluate_tasks(list(tasks), untrusted, trusted, parameters, workers, stages)
     honeypots = evaluate_honeypots(tasks, untrusted, trusted, parameters, workers, stages)
+    return results_of(tasks, untrusted, trusted, parameters, records, honeypots, stages)
+
+
+def results_of(
+    tasks: TaskSet,
+    untrusted: Model,
+    trusted: Model,
+    parameters: EvaluationParameters,
+    records: list[TaskRecord],
+    honeypots: list[HoneypotRecord],
+    stages: Stages,
+) -> ControlResults:
+    """:func:`analyse_records` on an evaluation's records, with where they came from and the
+    seconds each stage took (``stages``, the analysis included)."""
     results = analyse_records(
         records,
         honeypots,

@@ -56,6 +56,7 @@ PENDING_REUSE = pytest.StashKey[list[dict[str, str]]]()
 """Results this process took from an earlier run."""
 WORKER_REUSED = "safecase_reused"
 UNITS_DIR = pytest.StashKey[Path]()
+WORKER_UNITS = "safecase_units"
 TASKS_PER_UNIT = 16
 """Tasks per unit of work the xdist workers share out (164 tasks: 11 units and the honeypots)."""
 
@@ -99,28 +100,40 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """A worker hands the results it reused to the controller once, with its other output
-    (xdist sends ``workeroutput`` after this hook), not on every test's report. A process that
-    shared out units of work removes them: its evaluations are stored whole by now."""
+    (xdist sends ``workeroutput`` after this hook), not on every test's report, and names the
+    units of work it shared out: only the controller removes them, once every worker is done
+    (a worker that finished early must not pull them from under one still computing). A run
+    without workers removes its own."""
     config = session.config
+    units = config.stash.get(UNITS_DIR, None)
     if hasattr(config, "workeroutput"):
         reused: list[dict[str, str]] = config.stash.get(PENDING_REUSE, [])
         config.workeroutput[WORKER_REUSED] = reused
-    units = config.stash.get(UNITS_DIR, None)
-    if units is not None:
+        config.workeroutput[WORKER_UNITS] = None if units is None else str(units)
+    elif units is not None:
         shutil.rmtree(units, ignore_errors=True)
 
 
 class ReusedResults:
     """The controller's list of results reused from earlier runs, its own and its workers': in
-    the run's report, and a line in the terminal summary."""
+    the run's report, and a line in the terminal summary. It also removes the units of work the
+    workers shared out, when the session ends (after every worker has)."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.from_workers: list[dict[str, str]] = []
+        self.units: set[str] = set()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.from_workers += getattr(node, "workeroutput", {}).get(WORKER_REUSED, [])
+        output = getattr(node, "workeroutput", {})
+        self.from_workers += output.get(WORKER_REUSED, [])
+        if output.get(WORKER_UNITS):
+            self.units.add(output[WORKER_UNITS])
+
+    def pytest_sessionfinish(self) -> None:
+        for units in self.units:
+            shutil.rmtree(units, ignore_errors=True)
 
     def reused(self) -> list[dict[str, str]]:
         unique: dict[str, dict[str, str]] = {}
@@ -316,6 +329,7 @@ def share_units(
 
 def _write_json(path: Path, entry: dict[str, Any]) -> None:
     """Write ``entry`` so no reader ever sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
         stream.write(json.dumps(entry, allow_nan=False))
@@ -468,6 +482,7 @@ def collusion_evaluation(pytestconfig: pytest.Config) -> CollusionEvaluation:
         results: ControlResults, tasks: TaskSet, untrusted: Model, *, defer_fraction: float
     ) -> CollusionGame:
         from pytest_safecase.control import collusion
+        from pytest_safecase.control.policies import PROMPT_VERSION
 
         material = {
             "results": hashlib.sha256(
@@ -477,6 +492,8 @@ def collusion_evaluation(pytestconfig: pytest.Config) -> CollusionEvaluation:
             "untrusted": untrusted.spec,
             "defer_fraction": defer_fraction,
             "engine": _engine_digest(),
+            "prompts": PROMPT_VERSION,
+            "endpoints": {name: os.environ.get(name, "") for name in BASE_URL_ENVS.values()},
         }
         key = (
             "collusion-"

@@ -56,24 +56,40 @@ class _ForkServer:
         with self._lock:
             if self._link is None or self._owner != os.getpid():
                 self._start()
+            try:
+                return self._ask(job_path, pipes)
+            except BaseException:
+                # Whatever broke off the exchange (an interrupt too), an answer may still be on
+                # its way: the next launch must never read it as its own. Start afresh.
+                self.stop()
+                raise
+
+    def _ask(self, job_path: str, pipes: tuple[int, int, int, int]) -> Runner:
+        assert self._link is not None
+        try:
+            socket.send_fds(self._link, [job_path.encode()], list(pipes))
+        except OSError:  # the server died since the last launch: one restart, then retry
+            self._start()
             assert self._link is not None
-            try:
-                socket.send_fds(self._link, [job_path.encode()], list(pipes))
-            except OSError:  # the server died since the last launch: one restart, then retry
-                self._start()
-                assert self._link is not None
-                socket.send_fds(self._link, [job_path.encode()], list(pipes))
-            try:
-                data, received, _, _ = socket.recv_fds(self._link, 64, 1)
-            except OSError as exc:
-                self.stop()
-                raise LaunchError(f"the sandbox fork server failed: {exc}") from exc
-            if len(received) != 1 or not data.isdigit():
-                for fd in received:
-                    os.close(fd)
-                self.stop()
-                raise LaunchError(f"the sandbox fork server answered {data!r:.40}")
-            return Runner(int(data), received[0])
+            socket.send_fds(self._link, [job_path.encode()], list(pipes))
+        try:
+            data, received, _, _ = socket.recv_fds(self._link, 64, 1)
+        except OSError as exc:
+            raise LaunchError(f"the sandbox fork server failed: {exc}") from exc
+        for fd in received:
+            os.set_inheritable(fd, False)  # received descriptors are inheritable by default
+        if len(received) != 1 or not data.isdigit():
+            for fd in received:
+                os.close(fd)
+            raise LaunchError(f"the sandbox fork server answered {data!r:.40}")
+        return Runner(int(data), received[0])
+
+    def forget(self) -> None:
+        """In a forked child of this process: the parent's server and lock are not ours."""
+        self._lock = threading.Lock()
+        if self._link is not None:
+            self._link.close()
+        self._link, self._server, self._owner = None, None, 0
 
     def _start(self) -> None:
         self.stop()
@@ -110,6 +126,7 @@ class _ForkServer:
 
 _SERVER = _ForkServer()
 atexit.register(_SERVER.stop)
+os.register_at_fork(after_in_child=_SERVER.forget)
 
 
 def launch(job_path: str, pipes: tuple[int, int, int, int]) -> Runner:

@@ -259,10 +259,12 @@ class Sandbox:
             if self._child_pid is not None and not self._runner_exited():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(self._child_pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(self._exit_fd, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._runner.pid, signal.SIGKILL)
+            if not self._runner_exited():
+                # Alive, so not yet reaped by the fork server: its pid is still its group's id.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._runner.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # before its setsid, the group is not
+                signal.pidfd_send_signal(self._exit_fd, signal.SIGKILL)  # its own yet
             self._runner_exited(wait=True)
             for fd in list(self._open):
                 self._forget(fd)

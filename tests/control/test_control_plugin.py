@@ -135,3 +135,19 @@ def test_a_stored_unit_is_read_not_computed_again(tmp_path: Path) -> None:
 
     share_units(tmp_path, "key", ["a"], lambda unit: (1, []))
     assert share_units(tmp_path, "key", ["a"], compute) == ({"a": 1}, set())
+
+
+def test_workers_share_an_evaluation_and_leave_no_units_behind(pytester: pytest.Pytester) -> None:
+    """Under ``-n 2`` both workers get the same results; the units of work they shared out are
+    removed by the controller once both are done, not by the first worker to finish."""
+    pytester.makepyfile(
+        test_a=CLAIMS,
+        test_b="def test_same(control_results):\n    assert control_results.summary.tasks == 3\n",
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "pytest_safecase._pytest.control", "--safecase-tasks", "3", "-n", "2", "-q"
+    )
+    result.assert_outcomes(passed=3)
+    control = pytester.path / ".pytest_cache" / "d" / "safecase-control"
+    assert len(list(control.glob("*.json"))) == 1  # one stored evaluation
+    assert not any((control / "units").iterdir())

@@ -352,3 +352,24 @@ def test_the_fork_server_never_holds_a_run_s_code() -> None:
             except (OSError, OverflowError, ValueError):
                 continue
     assert not found
+
+
+def test_runner_pidfds_are_not_inherited_by_other_children() -> None:
+    from pytest_safecase.sandbox import Sandbox
+
+    with Sandbox(ADD) as box:
+        assert box._runner is not None
+        assert not os.get_inheritable(box._runner.pidfd)
+
+
+def test_a_forked_copy_of_this_process_starts_its_own_fork_server() -> None:
+    assert sandbox_still_works()  # this process's server is running
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's result is its exit status)
+        try:
+            os._exit(0 if sandbox_still_works() else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sandbox_still_works()

@@ -9,7 +9,8 @@ safety figure.
     /work/venv/bin/python bench/control.py [--tasks N] [--records PATH]
 
 ``--reference-case`` instead times the offline reference case (``pytest safety_tests/``) serially
-and with ``-n 2``, caches off (no pytest cache, so no shared evaluation; response cache off), and
+and with ``-n 2``, every cache off: no pytest cache and a per-run key, so nothing is reused from an
+earlier run, and no response cache; the ``-n 2`` workers share the run's own evaluation out. It
 prints both times and their ratio beside the targets (60 s serial; ``-n 2`` at most 0.75 of it).
 """
 

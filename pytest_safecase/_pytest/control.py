@@ -415,9 +415,8 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
                 label = f"tasks {start + 1}-{start + len(part)} of {len(task_list)}"
             # Progress names the unit; the seconds add up in the run's own timings.
             unit_stages = engine.Stages(
-                None if say is None else lambda line: say(f"{label}: {line}")
+                None if say is None else lambda line: say(f"{label}: {line}"), timings
             )
-            unit_stages.timings = timings
             with contextlib.ExitStack() as stack:
                 seen = [stack.enter_context(cache.tracking()) for cache in caches]
                 found: Sequence[Any] = (
@@ -429,6 +428,7 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
                 )
             return [record.to_dict() for record in found], set().union(*seen)
 
+        @functools.cache  # the units the first share gathered also serve the computation
         def share() -> tuple[dict[str, Any], set[str]]:
             engine.prepare_models(tasks, untrusted, trusted)
             first = _worker_share(pytestconfig, len(units))
@@ -437,8 +437,7 @@ def control_evaluation(pytestconfig: pytest.Config) -> ControlEvaluation:
 
         def compute() -> tuple[ControlResults, set[str]]:
             done, responses = share()
-            analysis = engine.Stages()  # the units timed themselves; this times the analysis
-            analysis.timings = timings
+            analysis = engine.Stages(None, timings)  # the units timed themselves before
             records = [engine.TaskRecord.from_dict(row) for unit in units[1:] for row in done[unit]]
             honeypots = [engine.HoneypotRecord.from_dict(row) for row in done["honeypots"]]
             results = engine.results_of(

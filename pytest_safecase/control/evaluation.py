@@ -39,7 +39,7 @@ from ..sandbox import ExecResult, run_many, run_tests
 from . import policies
 from ._execution import run_batch
 from .attacks import craft_backdoor, example_inputs, strategy_order
-from .backdoor import TEST_LIMITS, BackdoorCheck, BackdoorStatus, check_backdoor
+from .backdoor import TEST_LIMITS, BackdoorStatus, check_many
 from .calibration import resampled_folds
 from .editing import redact_code
 from .metrics import (
@@ -72,6 +72,7 @@ __all__ = [
     "DEFAULT_CALIBRATION_FOLDS",
     "DEFAULT_DEFER_FRACTIONS",
     "RECORDS_FORMAT",
+    "AnswerLog",
     "AttackRecord",
     "AttackState",
     "ControlResults",
@@ -281,22 +282,35 @@ class AttackRecord:
         )
 
 
-@dataclass
-class TaskRecord:
-    """Everything that happened on one task, enough to re-verify every backdoor by hand."""
+@dataclass(kw_only=True)
+class AnswerLog:
+    """Every raw reply on a record, by stage, and which stages' replies were no answer."""
 
-    task_id: str
-    honest: HonestRecord = field(default_factory=HonestRecord)
-    attack: AttackRecord = field(default_factory=AttackRecord)
     replies: dict[str, str] = field(default_factory=dict)
-    """Every raw reply on this task, by stage."""
     unusable: dict[str, str] = field(default_factory=dict)
     """Stages whose reply could not be used, with the reason."""
     declined: list[str] = field(default_factory=list)
     """Stages where the model refused: not unusable, and no evidence of inability either."""
 
+    def log_answer(self, stage: str, reply: str, error: str | None, declined: bool = False) -> None:
+        self.replies[stage] = reply
+        if declined:
+            self.declined.append(stage)
+        elif error is not None:
+            self.unusable[stage] = error
+
     def to_dict(self) -> dict[str, Any]:
+        """The record as plain data: enum members by value, as JSON and xdist need them."""
         return asdict(self, dict_factory=_plain_dict)
+
+
+@dataclass
+class TaskRecord(AnswerLog):
+    """Everything that happened on one task, enough to re-verify every backdoor by hand."""
+
+    task_id: str
+    honest: HonestRecord = field(default_factory=HonestRecord)
+    attack: AttackRecord = field(default_factory=AttackRecord)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TaskRecord:
@@ -310,19 +324,13 @@ class TaskRecord:
 
 
 @dataclass
-class HoneypotRecord:
+class HoneypotRecord(AnswerLog):
     """A blue-team synthetic backdoor used to validate the untrusted monitor."""
 
     task_id: str
     strategy: str
     code: str
     scores: Scores = field(default_factory=Scores)
-    replies: dict[str, str] = field(default_factory=dict)
-    unusable: dict[str, str] = field(default_factory=dict)
-    declined: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self, dict_factory=_plain_dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HoneypotRecord:
@@ -330,25 +338,10 @@ class HoneypotRecord:
 
 
 def _plain_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A record's fields as plain data: enum members by value, as JSON and xdist need them."""
     return {name: value.value if isinstance(value, Enum) else value for name, value in pairs}
 
 
-def _record_answer(
-    record: TaskRecord | HoneypotRecord,
-    stage: str,
-    reply: str,
-    error: str | None,
-    declined: bool = False,
-) -> None:
-    record.replies[stage] = reply
-    if declined:
-        record.declined.append(stage)
-    elif error is not None:
-        record.unusable[stage] = error
-
-
-def answer_counts(records: Sequence[TaskRecord | HoneypotRecord]) -> dict[str, dict[str, int]]:
+def answer_counts(records: Sequence[AnswerLog]) -> dict[str, dict[str, int]]:
     """Per stage: answers received, how many were unusable, how many declined."""
     counts: dict[str, dict[str, int]] = {}
     for record in records:
@@ -644,10 +637,6 @@ def _test_all(
     return results
 
 
-def _check_all(items: Sequence[tuple[Task, str, str]], workers: int | None) -> list[BackdoorCheck]:
-    return run_many([partial(check_backdoor, *item) for item in items], workers=workers)
-
-
 def _honeypot_tasks(tasks: TaskSet, count: int, seed: int) -> list[Task]:
     """A reproducible, spread-out choice of tasks for the blue team's synthetic backdoors."""
     rng = np.random.default_rng(seed + HONEYPOT_SEED_OFFSET)
@@ -713,11 +702,14 @@ def results_of(
 
 
 class Stages:
-    """Progress lines and the seconds each stage took (summed when a stage runs in parts)."""
+    """Progress lines and the seconds each stage took (summed when a stage runs in parts, and
+    into ``timings`` when given, so parts timed apart add up in one place)."""
 
-    def __init__(self, progress: Progress | None = None) -> None:
+    def __init__(
+        self, progress: Progress | None = None, timings: dict[str, float] | None = None
+    ) -> None:
         self.say = progress or (lambda message: None)
-        self.timings: dict[str, float] = {}
+        self.timings = {} if timings is None else timings
         self._since = time.monotonic()
 
     def lap(self, name: str) -> None:
@@ -759,11 +751,11 @@ def evaluate_tasks(
     ):
         record.honest.code, record.honest.error = solution.code, solution.error
         record.honest.trusted_code = t_solution.code
-        _record_answer(record, U_SOLVER, solution.reply, solution.error, solution.declined)
-        _record_answer(record, T_SOLVER, t_solution.reply, t_solution.error, t_solution.declined)
+        record.log_answer(U_SOLVER, solution.reply, solution.error, solution.declined)
+        record.log_answer(T_SOLVER, t_solution.reply, t_solution.error, t_solution.declined)
         if attempt is None:
             continue
-        _record_answer(record, ATTACKER, attempt.reply, attempt.error, attempt.declined)
+        record.log_answer(ATTACKER, attempt.reply, attempt.error, attempt.declined)
         record.attack = AttackRecord.from_attempt(attempt)
 
     attacked = [i for i, r in enumerate(records) if r.attack.attempted]
@@ -791,8 +783,8 @@ def evaluate_tasks(
         positions, _monitor_all(untrusted, trusted, items, seed), strict=True
     ):
         for role, suspicion in zip(MONITOR_ROLES, answers, strict=True):
-            _record_answer(
-                records[i], f"{role}: {kind}", suspicion.reply, suspicion.error, suspicion.declined
+            records[i].log_answer(
+                f"{role}: {kind}", suspicion.reply, suspicion.error, suspicion.declined
             )
         if kind == "honest":
             records[i].honest.scores = scores
@@ -807,7 +799,7 @@ def evaluate_tasks(
     attack_edits = dict(zip(attacked, edits[len(honest_items) :], strict=True))
     for kind, chosen in (("honest", honest_edits), ("attack", attack_edits)):
         for i, edit in chosen.items():
-            _record_answer(records[i], f"{T_EDITOR}: {kind}", edit.reply, edit.error, edit.declined)
+            records[i].log_answer(f"{T_EDITOR}: {kind}", edit.reply, edit.error, edit.declined)
 
     stages.say("sandbox scoring")
     _score_everything(task_list, records, honest_edits, attack_edits, workers)
@@ -833,8 +825,8 @@ def evaluate_honeypots(
         honeypots, _monitor_all(untrusted, trusted, items, parameters.seed), strict=True
     ):
         for role, suspicion in zip(MONITOR_ROLES, answers, strict=True):
-            _record_answer(
-                honeypot, f"{role}: honeypot", suspicion.reply, suspicion.error, suspicion.declined
+            honeypot.log_answer(
+                f"{role}: honeypot", suspicion.reply, suspicion.error, suspicion.declined
             )
         honeypot.scores = scores
     stages.lap("monitor")
@@ -934,7 +926,7 @@ def _score_everything(
     ]
     jobs: list[Callable[[], object]] = [
         partial(_test_all, test_tasks, test_codes, workers),
-        partial(_check_all, check_items, workers),
+        partial(check_many, check_items, workers),
     ]
     tested, checked = run_many(jobs, workers=2)
     assert isinstance(tested, list) and isinstance(checked, list)

@@ -17,6 +17,8 @@ import sys
 import sysconfig
 from typing import Any
 
+from ._launcher import SANDBOX_ENV
+
 __all__ = ["filesystem_view"]
 
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
@@ -65,7 +67,7 @@ def _mapped_files() -> list[str]:
             capture_output=True,
             text=True,
             timeout=60,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            env=SANDBOX_ENV,
             check=True,
         )
         paths = json.loads(probe.stdout)

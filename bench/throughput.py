@@ -31,6 +31,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from pytest_safecase._model_defaults import DEFAULT_TIMEOUT
 from pytest_safecase.models import (
     Completion,
     Model,
@@ -39,7 +40,6 @@ from pytest_safecase.models import (
     UsageLedger,
     get_model,
 )
-from pytest_safecase.models._defaults import DEFAULT_TIMEOUT
 from pytest_safecase.models._registry import make_provider
 
 FAKE_SERVER = Path(__file__).resolve().parent.parent / "tests" / "models" / "fakeserver.py"

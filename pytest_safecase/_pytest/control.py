@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_safecase._model_defaults import BASE_URL_ENVS
 from pytest_safecase._pytest.terminal import progress_writer
 from pytest_safecase._runinfo import now_iso
-from pytest_safecase.models._defaults import BASE_URL_ENVS
 
 if TYPE_CHECKING:  # the engine (numpy and all) loads only when a fixture asks for it
     from pytest_safecase.control.collusion import CollusionGame

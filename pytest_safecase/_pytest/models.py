@@ -11,6 +11,7 @@ through the model layer and the SDK.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,35 +21,22 @@ import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
 from pytest_safecase._escape import visible
-from pytest_safecase._pytest.stash import case_metadata
-from pytest_safecase._pytest.terminal import log_writer, progress_writer
-from pytest_safecase.models._accounting import (
-    ModelUsage,
-    UsageBySpec,
-    UsageLedger,
-    merge_usage,
-    usage_since,
-)
-from pytest_safecase.models._defaults import (
+from pytest_safecase._model_defaults import (
     BASE_URL_ENVS,
     CACHE_MODES,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_TIMEOUT,
     CacheMode,
 )
-from pytest_safecase.models._errors import BudgetExceededError, ModelError
-from pytest_safecase.models._progress import (
-    MIN_BATCH_FOR_PROGRESS,
-    LineProgress,
-    PlainProgress,
-    Progress,
-    ProgressFactory,
-)
+from pytest_safecase._pytest.stash import case_metadata
+from pytest_safecase._pytest.terminal import log_writer, progress_writer
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the model layer loads when a run first builds (or may build) a model
+    from pytest_safecase.models._accounting import UsageBySpec, UsageLedger
     from pytest_safecase.models._budget import TokenBudget
     from pytest_safecase.models._cache import ResponseCache
     from pytest_safecase.models._model import Model
+    from pytest_safecase.models._progress import ProgressFactory
 
 Role = Literal["untrusted", "trusted"]
 ROLES: tuple[Role, ...] = ("untrusted", "trusted")
@@ -89,21 +77,20 @@ class _RunState:
     settings: ModelSettings
     choices: dict[Role, ModelChoice]
     cache: ResponseCache | None = None
-    ledger: UsageLedger = field(default_factory=UsageLedger)
-    """What this run's models used; lent to the default registry for the run (see configure)."""
-    outer_ledger: UsageLedger | None = None
-    """The default registry's ledger before this run lent it its own, put back at unconfigure."""
+    ledger: UsageLedger | None = None
+    """Where this run's models record: the default registry's, read from when the run first may
+    use a model (``_track_usage``)."""
     totals: UsageBySpec = field(default_factory=dict)
     per_test: dict[str, UsageBySpec] = field(default_factory=dict)
-    baseline: tuple[int, UsageBySpec] = field(default_factory=lambda: (-1, {}))
-    """The ledger as the last test found it (tests only read it: deltas are new dicts)."""
     budgets: dict[str, TokenBudget] = field(default_factory=dict)
     """One budget per model spec, shared by the roles that use it."""
 
 
 _STATE = pytest.StashKey[_RunState]()
-_SNAPSHOT = pytest.StashKey[tuple[int, UsageBySpec]]()
+_SNAPSHOT = pytest.StashKey["tuple[int, UsageBySpec]"]()
+_TRACKER_NAME = "safecase-model-usage-per-test"
 _COLLECTOR_NAME = "safecase-model-usage"
+MODEL_LAYER = "pytest_safecase.models"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -273,25 +260,57 @@ def pytest_configure(config: pytest.Config) -> None:
         choices={role: choose_model(config, role) for role in ROLES},
     )
     config.stash[_STATE] = state
-    # Models a test builds itself with get_model() count in this run's usage, as the fixtures' do.
-    from pytest_safecase.models._registry import DEFAULT_REGISTRY
+    if MODEL_LAYER in sys.modules:  # a conftest may build models with get_model() in any test
+        _track_usage(config)
 
-    state.outer_ledger, DEFAULT_REGISTRY.ledger = DEFAULT_REGISTRY.ledger, state.ledger
-    if _is_controller(config):
-        config.pluginmanager.register(_UsageCollector(state), _COLLECTOR_NAME)
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Test modules that load the model layer may build models with get_model(): count their
+    usage from the first test on."""
+    if MODEL_LAYER in sys.modules:
+        _track_usage(session.config)
+
+
+def _track_usage(config: pytest.Config) -> UsageLedger:
+    """The ledger this run's models record into, counted per test from now on: until a run
+    builds a model (or loads the model layer, whose get_model() a test may call), it pays
+    nothing per test.
+
+    It is the default registry's, so models a test builds itself with get_model() count as the
+    fixtures' do; what the ledger held before (an outer run in this process) is not this run's.
+    """
+    state = _state(config)
+    if state.ledger is None:
+        from pytest_safecase.models._registry import DEFAULT_REGISTRY
+
+        state.ledger = DEFAULT_REGISTRY.ledger
+        config.pluginmanager.register(_UsageTracker(state.ledger), _TRACKER_NAME)
+        if _is_controller(config):
+            _collect_usage(config)
+    return state.ledger
+
+
+def _collect_usage(config: pytest.Config) -> None:
+    """Sum the usage the reports carry, on the process that sees every report: the only one of
+    a serial run, the controller under xdist."""
+    if config.pluginmanager.get_plugin(_COLLECTOR_NAME) is None:
+        config.pluginmanager.register(_UsageCollector(_state(config)), _COLLECTOR_NAME)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """The xdist controller: its workers' reports may carry usage."""
+    _collect_usage(node.config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
-    if state is not None and state.outer_ledger is not None:
-        from pytest_safecase.models._registry import DEFAULT_REGISTRY
-
-        DEFAULT_REGISTRY.ledger = state.outer_ledger
     if state is not None and state.cache is not None:
         state.cache.close()
-    collector = config.pluginmanager.get_plugin(_COLLECTOR_NAME)
-    if collector is not None:
-        config.pluginmanager.unregister(collector)
+    for name in (_TRACKER_NAME, _COLLECTOR_NAME):
+        plugin = config.pluginmanager.get_plugin(name)
+        if plugin is not None:
+            config.pluginmanager.unregister(plugin)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -303,6 +322,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state = _state(session.config)
     if all(choice.is_default for choice in state.choices.values()):
         return
+    from pytest_safecase.models._errors import ModelError
     from pytest_safecase.models._registry import make_provider
 
     problems = []
@@ -372,6 +392,12 @@ def _shared_cache(state: _RunState) -> ResponseCache | None:
 def _terminal_progress(config: pytest.Config) -> ProgressFactory:
     """Progress through pytest's terminal (capture suspended): a status line on an interactive
     terminal, plain lines in a log (CI); none from xdist workers, whose output is not shown."""
+    from pytest_safecase.models._progress import (
+        MIN_BATCH_FOR_PROGRESS,
+        LineProgress,
+        PlainProgress,
+        Progress,
+    )
 
     def factory(label: str, total: int) -> Progress | None:
         if total < MIN_BATCH_FOR_PROGRESS:
@@ -400,7 +426,7 @@ def build_model(config: pytest.Config, role: Role) -> Model:
         retry=RetryPolicy(retries=settings.retries),
         max_concurrency=settings.max_concurrency,
         timeout=settings.timeout,
-        ledger=state.ledger,
+        ledger=_track_usage(config),
         progress=_terminal_progress(config),
         budget=_budget(state, spec, token_budget(config, role)),
     )
@@ -433,36 +459,48 @@ def trusted_model(pytestconfig: pytest.Config) -> Iterator[Model]:
     model.close()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_protocol(item: pytest.Item) -> None:
-    state = _state(item.config)
-    if state.baseline[0] != state.ledger.version:  # reused while no model is called in between
-        state.baseline = state.ledger.versioned_snapshot()
-    item.stash[_SNAPSHOT] = state.baseline
+class _UsageTracker:
+    """Attaches each test phase's model usage (and any ModelError) to its report, JSON-safe.
 
+    Registered once the run may use a model (``_track_usage``): a run without models pays
+    nothing per test."""
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach this phase's model usage (and any ModelError) to the report, JSON-safe."""
-    report = yield
-    ledger = _state(item.config).ledger
-    version, earlier = item.stash.get(_SNAPSHOT, (-1, {}))
-    delta: UsageBySpec = {}
-    if version != ledger.version:  # no model call since the last phase: nothing to count
-        current_version, current = ledger.versioned_snapshot()
-        delta = usage_since(current, earlier)
-        item.stash[_SNAPSHOT] = (current_version, current)
-    if delta:
-        report.safecase_usage = {spec: usage.to_json() for spec, usage in delta.items()}  # type: ignore[attr-defined]
-    if call.excinfo is not None and call.excinfo.errisinstance(ModelError):
-        report.safecase_model_error = str(call.excinfo.value)  # type: ignore[attr-defined]
-        if report.failed:
-            report.longrepr = _one_line(item, call.excinfo)
-        if call.excinfo.errisinstance(BudgetExceededError):
-            item.session.shouldstop = f"safecase: {call.excinfo.value}"
-    return report
+    def __init__(self, ledger: UsageLedger) -> None:
+        self._ledger = ledger
+        self._start = ledger.versioned_snapshot()
+        """Where counting starts: what the ledger held before, this run's tests did not use."""
+        self._baseline = self._start
+        """The ledger as the last test found it (tests only read it: deltas are new dicts)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
+        if self._baseline[0] != self._ledger.version:  # reused while no model is called between
+            self._baseline = self._ledger.versioned_snapshot()
+        item.stash[_SNAPSHOT] = self._baseline
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        from pytest_safecase.models._accounting import usage_since
+        from pytest_safecase.models._errors import BudgetExceededError, ModelError
+
+        report = yield
+        version, earlier = item.stash.get(_SNAPSHOT, self._start)
+        delta: UsageBySpec = {}
+        if version != self._ledger.version:  # no model call since the last phase: nothing to count
+            current_version, current = self._ledger.versioned_snapshot()
+            delta = usage_since(current, earlier)
+            item.stash[_SNAPSHOT] = (current_version, current)
+        if delta:
+            report.safecase_usage = {spec: usage.to_json() for spec, usage in delta.items()}  # type: ignore[attr-defined]
+        if call.excinfo is not None and call.excinfo.errisinstance(ModelError):
+            report.safecase_model_error = str(call.excinfo.value)  # type: ignore[attr-defined]
+            if report.failed:
+                report.longrepr = _one_line(item, call.excinfo)
+            if call.excinfo.errisinstance(BudgetExceededError):
+                item.session.shouldstop = f"safecase: {call.excinfo.value}"
+        return report
 
 
 def _one_line(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> ReprExceptionInfo:
@@ -490,6 +528,8 @@ class _UsageCollector:
         usage = getattr(report, "safecase_usage", None)
         if not usage:
             return
+        from pytest_safecase.models._accounting import ModelUsage, merge_usage
+
         delta = {spec: ModelUsage.from_json(data) for spec, data in usage.items()}
         merge_usage(self._state.totals, delta)
         merge_usage(self._state.per_test.setdefault(report.nodeid, {}), delta)

@@ -33,7 +33,6 @@ from pytest_safecase._pytest.claims import (
     spec_from_marker,
 )
 from pytest_safecase._pytest.fixtures import evidence, safety_case
-from pytest_safecase._pytest.selection import Widening, widen
 from pytest_safecase._pytest.stash import CASE_KEY, EVIDENCE_KEY, SPEC_KEY
 from pytest_safecase._runinfo import base_run_info, now_iso, wants_github
 from pytest_safecase.case import (
@@ -51,6 +50,7 @@ from pytest_safecase.evidence import ClaimInconclusive, ClaimRefuted, Evidence
 from pytest_safecase.verdict import TERMINAL_MARKUP, Verdict, combine
 
 if TYPE_CHECKING:
+    from pytest_safecase._pytest.selection import Widening
     from pytest_safecase.report import Emitted
 
 __all__ = ["evidence", "safety_case"]
@@ -59,7 +59,7 @@ SUB_PLUGINS = ("pytest_safecase._pytest.models", "pytest_safecase._pytest.contro
 """Loaded with this plugin, under their module names (``-p no:NAME`` blocks one)."""
 
 RUN_KEY = pytest.StashKey[CaseRun]()
-WIDENING_KEY = pytest.StashKey[Widening]()
+WIDENING_KEY = pytest.StashKey["Widening"]()
 NO_CASE_KEY = pytest.StashKey[list[Path]]()
 """The folders searched for a case file, when none was found."""
 LF_COLLECTION = "lfplugin-collwrapper"
@@ -156,6 +156,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 pytest.PytestConfigWarning(visible(str(problem))), stacklevel=2
             )
         config.stash[CASE_KEY] = case
+        from pytest_safecase._pytest.selection import widen  # only runs with a case file need it
+
         widening = (
             None
             if config.option.pyargs
@@ -168,7 +170,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[NO_CASE_KEY] = searched
     run = CaseRun(case, level_limit=level)
     config.stash[RUN_KEY] = run
-    if not hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
+        config.pluginmanager.register(WorkerPhases(), "safecase-worker")
+    else:
         config.pluginmanager.register(Controller(config, run), "safecase-controller")
 
 
@@ -235,27 +239,32 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             plugins.unregister(name=LF_COLLECTION)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    if call.when != "call" and report.outcome == "passed":
-        return report  # a passing setup or teardown adds nothing to the claim
-    spec = _claim_spec(item)
-    if spec is not None:
-        recorder = item.stash.get(EVIDENCE_KEY, None) if call.when == "call" else None
-        outcome = _outcome(report, call, spec, recorder)
-        if hasattr(item.config, "workerinput"):  # it travels to the controller as JSON
-            payload: Any = {"claim": spec.to_dict(), "outcome": outcome.to_dict()}
-        else:  # the controller is this process: no need to go through dicts
-            payload = (spec, outcome)
-        report.safecase = payload  # type: ignore[attr-defined]
-    return report
+class WorkerPhases:
+    """An xdist worker's side: each claim test phase's report carries what it tells the
+    controller, as JSON (registered on workers only)."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if call.when != "call" and report.passed:
+            return report  # a passing setup or teardown adds nothing to the claim
+        spec = _claim_spec(item)
+        if spec is not None:
+            outcome = _outcome(report, call.excinfo, spec, _recorder(item, call.when))
+            report.safecase = {"claim": spec.to_dict(), "outcome": outcome.to_dict()}  # type: ignore[attr-defined]
+        return report
 
 
 class Controller:
-    """The controller's side: gathers results, prints the argument, gates the exit status."""
+    """The controller's side: gathers results, prints the argument, gates the exit status.
+
+    Claim tests this process runs itself (a serial run) are read from their reports as they are
+    logged: a failed phase waits for its exception (``pytest_exception_interact``, which pytest
+    calls right after logging it), since which exception failed the test decides the verdict.
+    Under xdist the workers' reports carry their outcomes instead (``WorkerPhases``).
+    """
 
     def __init__(self, config: pytest.Config, run: CaseRun) -> None:
         self.config = config
@@ -263,6 +272,11 @@ class Controller:
         self.problems: list[str] = []
         self.started = now_iso()
         self.emitted: Emitted | None = None
+        self.has_workers = False
+        self.items: dict[str, pytest.Item] = {}
+        self.failed_phase: tuple[pytest.TestReport, pytest.Item] | None = None
+        """A claim test's failed phase, logged, whose exception has not come yet (and never
+        will for a failure without one, such as a strict xpass)."""
         self.claims_dir: Path | None = None
         self.to_run: set[str] = set()
         self.crashes: dict[str, str] = {}
@@ -276,11 +290,51 @@ class Controller:
             info.update(contribution or {})
         return info
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not self.has_workers:
+            self.items = {item.nodeid: item for item in session.items}
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.has_workers:
+            self._worker_report(report)
+            return
+        if self.failed_phase is not None:
+            self._place_failed_phase(None)
+        if report.passed and report.when != "call":
+            return  # a passing setup or teardown adds nothing to the claim
+        item = self.items.get(report.nodeid)
+        if item is None or _claim_spec(item) is None:
+            return
+        if report.failed:
+            self.failed_phase = (report, item)
+        else:
+            self._add_phase(report, item, None)
+
+    def pytest_exception_interact(
+        self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any], report: Any
+    ) -> None:
+        if self.failed_phase is not None and self.failed_phase[0] is report:
+            self._place_failed_phase(call.excinfo)
+
+    def _place_failed_phase(self, excinfo: pytest.ExceptionInfo[BaseException] | None) -> None:
+        assert self.failed_phase is not None
+        report, item = self.failed_phase
+        self.failed_phase = None
+        self._add_phase(report, item, excinfo)
+
+    def _add_phase(
+        self,
+        report: pytest.TestReport,
+        item: pytest.Item,
+        excinfo: pytest.ExceptionInfo[BaseException] | None,
+    ) -> None:
+        spec = _claim_spec(item)
+        assert spec is not None
+        self.run.add_outcome(spec, _outcome(report, excinfo, spec, _recorder(item, report.when)))
+
+    def _worker_report(self, report: pytest.TestReport) -> None:
         payload = getattr(report, "safecase", None)
-        if isinstance(payload, tuple):
-            self.run.add_outcome(*payload)
-        elif payload is not None:
+        if payload is not None:
             self.run.add_phase(payload)
         elif report.failed:
             # No payload on a failure: the process running the test died (an xdist crash). Whether
@@ -293,6 +347,7 @@ class Controller:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         """Name the file a local worker writes its claims to as soon as it has collected them."""
+        self.has_workers = True
         if node.gateway.spec.popen:
             if self.claims_dir is None:
                 self.claims_dir = Path(tempfile.mkdtemp(prefix="safecase-claims-"))
@@ -345,6 +400,8 @@ class Controller:
             return
         if self.config.getoption("collectonly"):
             return  # nothing ran: no verdict to report, nothing for the gate to judge
+        if self.failed_phase is not None:
+            self._place_failed_phase(None)
         self._settle_crashes()
         if not self.run.claims and self.run.case is None:
             return
@@ -502,20 +559,26 @@ def _summary(doc: str | None) -> str | None:
     return text or None
 
 
+def _recorder(item: pytest.Item, when: str) -> Evidence | None:
+    """The test's evidence, which belongs to the phase that ran the test body."""
+    return item.stash.get(EVIDENCE_KEY, None) if when == "call" else None
+
+
 def _outcome(
     report: pytest.TestReport,
-    call: pytest.CallInfo[None],
+    excinfo: pytest.ExceptionInfo[BaseException] | None,
     spec: ClaimSpec,
     recorder: Evidence | None,
 ) -> TestOutcome:
-    """What one phase of a claim test tells the controller about it."""
-    exc_type = call.excinfo.type if call.excinfo is not None else None
-    verdict = phase_verdict(call.when, report.outcome, exc_type, hasattr(report, "wasxfail"))
+    """What one phase of a claim test tells the controller about it; ``excinfo`` is the
+    exception that ended the phase, if any."""
+    exc_type = excinfo.type if excinfo is not None else None
+    verdict = phase_verdict(report.when, report.outcome, exc_type, hasattr(report, "wasxfail"))
     outcome = TestOutcome(
         nodeid=report.nodeid,
         verdict=verdict,
         duration=report.duration,
-        message=_message(report, call, verdict),
+        message=_message(report, excinfo, verdict),
         path=spec.path,
         line=spec.line,
     )
@@ -533,7 +596,11 @@ def _outcome(
     return outcome
 
 
-def _message(report: pytest.TestReport, call: pytest.CallInfo[None], verdict: Verdict) -> str:
+def _message(
+    report: pytest.TestReport,
+    excinfo: pytest.ExceptionInfo[BaseException] | None,
+    verdict: Verdict,
+) -> str:
     if verdict is Verdict.SUPPORTED:
         return ""
     if report.skipped:
@@ -543,11 +610,11 @@ def _message(report: pytest.TestReport, call: pytest.CallInfo[None], verdict: Ve
         reason = reason.removeprefix("Skipped: ")
         prefix = "expected failure" if hasattr(report, "wasxfail") else "skipped"
         return f"{prefix}: {reason}".rstrip(": ")
-    if call.excinfo is None:
-        return f"{call.when} failed"
-    if isinstance(call.excinfo.value, ClaimRefuted | ClaimInconclusive):
-        text = str(call.excinfo.value)
+    if excinfo is None:
+        return f"{report.when} failed"
+    if isinstance(excinfo.value, ClaimRefuted | ClaimInconclusive):
+        text = str(excinfo.value)
     else:
-        text = call.excinfo.exconly().strip()
-    where = "" if call.when == "call" else f"in {call.when}: "
+        text = excinfo.exconly().strip()
+    where = "" if report.when == "call" else f"in {report.when}: "
     return where + (text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…")

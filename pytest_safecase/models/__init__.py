@@ -5,6 +5,7 @@ input order, and counted; anything that goes wrong raises ``ModelError`` (never 
 provider SDKs load when a provider first needs one.
 """
 
+from pytest_safecase._model_defaults import CACHE_MODES, CacheMode
 from pytest_safecase.models._accounting import ModelUsage, UsageLedger
 from pytest_safecase.models._base import (
     FINISH_EMPTY,
@@ -19,7 +20,6 @@ from pytest_safecase.models._base import (
 )
 from pytest_safecase.models._budget import TokenBudget
 from pytest_safecase.models._cache import CacheCorruptWarning, ResponseCache
-from pytest_safecase.models._defaults import CACHE_MODES, CacheMode
 from pytest_safecase.models._errors import (
     BudgetExceededError,
     CacheMissError,

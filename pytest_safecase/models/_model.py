@@ -16,6 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pytest_safecase._model_defaults import (
+    CACHE_MODES,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_TIMEOUT,
+    CacheMode,
+)
+
 from . import _runner
 from ._accounting import UsageLedger
 from ._base import (
@@ -31,7 +38,6 @@ from ._base import (
 )
 from ._budget import TokenBudget
 from ._cache import CachedReply, CacheKey, ResponseCache, cache_key
-from ._defaults import CACHE_MODES, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
 from ._errors import BudgetExceededError, CacheMissError, ModelError, RetryableError
 from ._limit import AdaptiveLimit
 from ._progress import ProgressFactory, stream_progress

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from pytest_safecase._model_defaults import OPENAI_BASE_URL_ENV
+
 from ._base import FINISH_LENGTH, FINISH_STOP, Reply, Request, Usage
-from ._defaults import OPENAI_BASE_URL_ENV
 from ._errors import ModelError
 from ._sdk import SdkProvider
 from ._wire import parse_json_object, quote, token_count

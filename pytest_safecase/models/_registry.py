@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
+from pytest_safecase._model_defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
+
 from ._accounting import UsageLedger
 from ._base import Provider
 from ._builtin import Brief, BuiltinProvider, Respond, check_builtin, import_builtin_modules
-from ._defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
 from ._errors import ModelError
 
 if TYPE_CHECKING:  # the model runtime (sqlite3, HTTP helpers) loads when a model is built
@@ -47,8 +48,9 @@ class ModelRegistry:
     """
 
     ledger: UsageLedger
-    """Where models built without ``ledger=`` record; the pytest plugin sets its run's ledger
-    here for the run, so a test's own ``get_model`` calls count in the usage summary too."""
+    """Where models built without ``ledger=`` record; the pytest plugin counts the run's usage
+    from this one (and gives it to the models it builds), so a test's own ``get_model`` calls
+    count in the usage summary too."""
 
     def __init__(self) -> None:
         self._factories: dict[str, ProviderFactory] = {

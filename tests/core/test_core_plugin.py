@@ -147,9 +147,14 @@ def test_every_phase_outcome_maps_to_its_verdict(pytester, run_case):
         @claim("k")
         def test_value_refuted(evidence):
             evidence.value("latency", 3.0, at_most=2.0)
+
+        @claim("l")
+        @pytest.mark.xfail(strict=True)
+        def test_strict_xpass():
+            pass  # fails without an exception, and as the run's last test
         """
     )
-    result, _ = run_case()
+    result, _ = run_case("-p", "no:randomly")
     expected = {
         "test_supported": Verdict.SUPPORTED,
         "test_refuted": Verdict.REFUTED,
@@ -162,6 +167,7 @@ def test_every_phase_outcome_maps_to_its_verdict(pytester, run_case):
         "test_bad_input": Verdict.ERROR,
         "test_xfail": Verdict.REFUTED,
         "test_value_refuted": Verdict.REFUTED,
+        "test_strict_xpass": Verdict.ERROR,
     }
     assert {key: verdicts(result)[key] for key in expected} == expected
     assert result.verdict is Verdict.REFUTED
@@ -171,6 +177,10 @@ def test_every_phase_outcome_maps_to_its_verdict(pytester, run_case):
     assert messages["test_skipped"] == "skipped: not today"
     assert "about" in messages["test_inconclusive"] and "trials" in messages["test_inconclusive"]
     assert messages["test_teardown_error"].startswith("in teardown: RuntimeError")
+    assert messages["test_fixture_error"] == "in setup: RuntimeError: fixture broke"
+    assert messages["test_raises"] == "KeyError: 'boom'"
+    assert messages["test_assert_fails"].startswith("AssertionError: assert 1 == 2")
+    assert messages["test_strict_xpass"] == "call failed"
 
 
 def test_failure_messages_give_estimate_interval_n_and_threshold(pytester):
@@ -407,6 +417,23 @@ def test_xdist_gives_the_same_tree_as_a_serial_run(pytester):
             @claim("Skipped claim", supports="S1")
             def test_skip():
                 pytest.skip("later")
+
+            @claim("Failing claim", supports="S1")
+            def test_fails():
+                assert 1 == 2
+
+            @claim("Unsure claim", supports="S1")
+            def test_unsure(evidence):
+                evidence.rate(92, 100, at_least=0.9)
+
+            @claim("Broken fixture", supports="S1")
+            def test_broken(tmp_path_factory, no_such_fixture):
+                pass
+
+            @claim("Strict xpass", supports="S1")
+            @pytest.mark.xfail(strict=True)
+            def test_xpass():
+                pass
             """
         ),
     )
@@ -414,12 +441,15 @@ def test_xdist_gives_the_same_tree_as_a_serial_run(pytester):
     def tree(*args):
         result = pytester.runpytest_subprocess("--safecase-report", "-p", "no:randomly", *args)
         text = result.stdout.str()
-        return text[text.index("= safety case =") :].splitlines()[1:-2]
+        section = text[text.index("= safety case =") :].split("short test summary info")[0]
+        return section.splitlines()[1:-3]
 
     serial = tree()
     parallel = tree("-n", "2")
     assert serial == parallel
     assert any("test_many" in line for line in serial)
+    assert any("assert 1 == 2 (AssertionError)" in line for line in serial)
+    assert any("in setup:" in line and "no_such_fixture" in line for line in serial)
 
 
 def test_a_claim_cannot_hide_by_supporting_itself_or_nothing(pytester):

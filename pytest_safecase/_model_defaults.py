@@ -1,4 +1,5 @@
-"""Names and defaults shared by the model layer and its pytest options.
+"""Names and defaults shared by the model layer and its pytest options, outside the models
+package so that reading the options does not load it.
 
 Import-light on purpose: pytest loads the options in every run, and the SDKs, SQLite and asyncio
 should load only when a model is first used.

@@ -11,17 +11,13 @@ import json
 import math
 import numbers
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_safecase.decision import RateDecision, SequentialDecision
-from pytest_safecase.records import (
-    RateRecord,
-    Record,
-    RiskRecord,
-    SequentialRateRecord,
-    ValueRecord,
-)
 from pytest_safecase.verdict import Verdict
+
+if TYPE_CHECKING:  # the records load with a test's first evidence: plain claims never need them
+    from pytest_safecase.decision import RateDecision, SequentialDecision
+    from pytest_safecase.records import Record
 
 
 class ClaimRefuted(AssertionError):
@@ -83,6 +79,8 @@ class Evidence:
             )
         except ValueError as exc:
             raise self._bad_input(exc) from None
+        from pytest_safecase.records import RateRecord
+
         record = RateRecord(name, decision)
         self.records.append(record)
         _raise_unless_supported(decision.verdict, record.describe(), decision.trials_to_settle)
@@ -167,6 +165,8 @@ class Evidence:
         self, decision: SequentialDecision, name: str | None
     ) -> SequentialDecision:
         __tracebackhide__ = True
+        from pytest_safecase.records import SequentialRateRecord
+
         record = SequentialRateRecord(name, decision)
         self.records.append(record)
         summary = record.describe()
@@ -257,6 +257,8 @@ class Evidence:
                 at_most is None or value <= at_most
             )
             verdict = Verdict.SUPPORTED if holds else Verdict.REFUTED
+        from pytest_safecase.records import ValueRecord
+
         record = ValueRecord(name, value, at_least, at_most, verdict)
         self.records.append(record)
         if verdict is Verdict.REFUTED:
@@ -274,6 +276,8 @@ class Evidence:
         upper, lower = float(upper), float(lower)
         if lower > upper:
             raise self._bad_input(ValueError(f"risk lower bound {lower} exceeds upper {upper}"))
+        from pytest_safecase.records import RiskRecord
+
         self.records.append(RiskRecord(name, upper, lower))
 
     def note(self, text: str) -> None:

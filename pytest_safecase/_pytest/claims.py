@@ -66,13 +66,11 @@ def spec_from_marker(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     *,
-    nodeid: str,
     name: str,
-    path: str,
-    line: int | None,
     doc: str | None = None,
 ) -> ClaimSpec:
     """Read and check a claim marker's arguments; ``name`` is the default id (the test's name).
+    The spec names no test yet (``ClaimSpec.at`` places it).
 
     A claim given neither statement nor id (bare ``@claim``) states ``doc``, the test's
     docstring: it is a new goal, and a goal needs a text.
@@ -102,7 +100,4 @@ def spec_from_marker(
         supports=supports,
         argument=argument,
         level=level,
-        nodeid=nodeid,
-        path=path,
-        line=line,
     )

@@ -29,10 +29,9 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
@@ -220,8 +219,7 @@ def _cache_dir(config: pytest.Config) -> Path:
     return directory
 
 
-@dataclass(frozen=True)
-class Reuse:
+class Reuse(NamedTuple):
     """A result an earlier run computed, handed to this one: shown in every report."""
 
     key: str

@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
@@ -45,9 +44,11 @@ DEFAULT_RETRIES = 4
 DEFAULT_CACHE_DIR = ".safecase_cache"
 
 
-@dataclass(frozen=True)
-class ModelChoice:
-    """Which spec plays a role, and where that choice came from (shown in the header)."""
+class ModelChoice(NamedTuple):
+    """Which spec plays a role, and where that choice came from (shown in the header).
+
+    Value types here are named tuples: pytest loads this module in every run, and a frozen
+    dataclass costs several times more to define (under Python 3.11)."""
 
     role: Role
     spec: str
@@ -58,8 +59,7 @@ class ModelChoice:
         return self.source == "default"
 
 
-@dataclass(frozen=True)
-class ModelSettings:
+class ModelSettings(NamedTuple):
     """The run-wide knobs of the model layer, after validation."""
 
     cache_mode: CacheMode
@@ -72,18 +72,20 @@ class ModelSettings:
     ``token_budget`` can set it per role."""
 
 
-@dataclass
 class _RunState:
-    settings: ModelSettings
-    choices: dict[Role, ModelChoice]
-    cache: ResponseCache | None = None
-    ledger: UsageLedger | None = None
-    """Where this run's models record: the default registry's, read from when the run first may
-    use a model (``_track_usage``)."""
-    totals: UsageBySpec = field(default_factory=dict)
-    per_test: dict[str, UsageBySpec] = field(default_factory=dict)
-    budgets: dict[str, TokenBudget] = field(default_factory=dict)
-    """One budget per model spec, shared by the roles that use it."""
+    """The model layer's state for one run (a plain class, as cheap to define as it gets)."""
+
+    def __init__(self, settings: ModelSettings, choices: dict[Role, ModelChoice]) -> None:
+        self.settings = settings
+        self.choices = choices
+        self.cache: ResponseCache | None = None
+        self.ledger: UsageLedger | None = None
+        """Where this run's models record: the default registry's, read from when the run
+        first may use a model (``_track_usage``)."""
+        self.totals: UsageBySpec = {}
+        self.per_test: dict[str, UsageBySpec] = {}
+        self.budgets: dict[str, TokenBudget] = {}
+        """One budget per model spec, shared by the roles that use it."""
 
 
 _STATE = pytest.StashKey[_RunState]()

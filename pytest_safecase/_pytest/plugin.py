@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["evidence", "safety_case"]
 
+CONTROLLER = "safecase-controller"
 SUB_PLUGINS = ("pytest_safecase._pytest.models", "pytest_safecase._pytest.control")
 """Loaded with this plugin, under their module names (``-p no:NAME`` blocks one)."""
 
@@ -75,7 +76,6 @@ WORKER_CLAIMS_FILE = "safecase_claims_file"
 CLAIM_PROBLEMS = "claims disagree with the safety case:"
 MESSAGE_CHARS = 400
 """A verdict's message is cut to this many characters: the report shows it on one line."""
-_UNREAD = object()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -173,16 +173,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         config.pluginmanager.register(WorkerPhases(), "safecase-worker")
     else:
-        config.pluginmanager.register(Controller(config, run), "safecase-controller")
+        config.pluginmanager.register(Controller(config, run), CONTROLLER)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pycollect_makeitem() -> Generator[None, Any, Any]:
     result = yield
+    read: dict[int, ClaimSpec] = {}  # the cases of a parametrized test share their marker
     for item in result if isinstance(result, list) else [result]:
         # A bad claim marker, or evidence nothing can be placed in the argument under, is a
         # collection error naming the test: never a test that silently stays out of the case.
-        unclaimed = isinstance(item, pytest.Function) and _claim_spec(item) is None
+        unclaimed = isinstance(item, pytest.Function) and _claim_spec(item, read) is None
         if unclaimed and "evidence" in item.fixturenames:
             raise pytest.Collector.CollectError(f"{item.nodeid}: {UNCLAIMED_EVIDENCE}")
     return result
@@ -191,7 +192,10 @@ def pytest_pycollect_makeitem() -> Generator[None, Any, Any]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run = config.stash[RUN_KEY]
-    specs = [spec for item in items if (spec := _claim_spec(item)) is not None]
+    claim_tests = {
+        spec.nodeid: (item, spec) for item in items if (spec := _claim_spec(item)) is not None
+    }
+    specs = [spec for _, spec in claim_tests.values()]
     widening = config.stash.get(WIDENING_KEY, None)
     problems = _problem_lines(config, validate_claims(run.case, specs))
     if (level := level_problem(run.case, specs, run.level_limit)) is not None:
@@ -207,6 +211,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if problems:
         raise pytest.UsageError("\n".join(problems))
     run.add_claims(specs)
+    controller = config.pluginmanager.get_plugin(CONTROLLER)
+    if controller is not None:
+        controller.claim_tests = claim_tests
     if hasattr(config, "workerinput"):
         claims = [spec.to_dict() for spec in specs]
         config.workeroutput[WORKER_CLAIMS] = claims  # type: ignore[attr-defined]
@@ -273,8 +280,10 @@ class Controller:
         self.started = now_iso()
         self.emitted: Emitted | None = None
         self.has_workers = False
-        self.items: dict[str, pytest.Item] = {}
-        self.failed_phase: tuple[pytest.TestReport, pytest.Item] | None = None
+        self.claim_tests: dict[str, tuple[pytest.Item, ClaimSpec]] = {}
+        """The claim tests collected here, by node id (as ``pytest_collection_modifyitems`` found
+        them; under xdist, where the workers run the tests, none)."""
+        self.failed_phase: tuple[pytest.TestReport, pytest.Item, ClaimSpec] | None = None
         """A claim test's failed phase, logged, whose exception has not come yet (and never
         will for a failure without one, such as a strict xpass)."""
         self.claims_dir: Path | None = None
@@ -290,25 +299,21 @@ class Controller:
             info.update(contribution or {})
         return info
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        if not self.has_workers:
-            self.items = {item.nodeid: item for item in session.items}
-
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call" and report.outcome == "passed":
+            return  # a passing setup or teardown adds nothing to the claim
         if self.has_workers:
             self._worker_report(report)
             return
         if self.failed_phase is not None:
             self._place_failed_phase(None)
-        if report.passed and report.when != "call":
-            return  # a passing setup or teardown adds nothing to the claim
-        item = self.items.get(report.nodeid)
-        if item is None or _claim_spec(item) is None:
+        claim_test = self.claim_tests.get(report.nodeid)
+        if claim_test is None:
             return
-        if report.failed:
-            self.failed_phase = (report, item)
+        if report.outcome == "failed":
+            self.failed_phase = (report, *claim_test)
         else:
-            self._add_phase(report, item, None)
+            self._add_phase(report, *claim_test, None)
 
     def pytest_exception_interact(
         self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any], report: Any
@@ -318,18 +323,17 @@ class Controller:
 
     def _place_failed_phase(self, excinfo: pytest.ExceptionInfo[BaseException] | None) -> None:
         assert self.failed_phase is not None
-        report, item = self.failed_phase
+        report, item, spec = self.failed_phase
         self.failed_phase = None
-        self._add_phase(report, item, excinfo)
+        self._add_phase(report, item, spec, excinfo)
 
     def _add_phase(
         self,
         report: pytest.TestReport,
         item: pytest.Item,
+        spec: ClaimSpec,
         excinfo: pytest.ExceptionInfo[BaseException] | None,
     ) -> None:
-        spec = _claim_spec(item)
-        assert spec is not None
         self.run.add_outcome(spec, _outcome(report, excinfo, spec, _recorder(item, report.when)))
 
     def _worker_report(self, report: pytest.TestReport) -> None:
@@ -526,31 +530,44 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
-def _claim_spec(item: pytest.Item) -> ClaimSpec | None:
-    """The item's claim, read once from its marker; a bad marker raises a collection error."""
-    known = item.stash.get(SPEC_KEY, _UNREAD)
-    if known is not _UNREAD:
-        return known  # type: ignore[return-value]
+def _claim_spec(item: pytest.Item, read: dict[int, ClaimSpec] | None = None) -> ClaimSpec | None:
+    """The item's claim, read once from its marker; a bad marker raises a collection error.
+
+    ``read`` holds the declarations of the markers read so far, by marker, for items of one
+    test function (alive while they are): each case of a parametrized test is not read anew.
+    """
+    if SPEC_KEY in item.stash:  # not stash.get: a miss would raise and catch a KeyError
+        return item.stash[SPEC_KEY]
     markers = list(item.iter_markers(MARKER))
     spec = None
     if markers:
-        path, line, _ = item.location
-        try:
-            if len(markers) > 1:
-                raise ClaimDeclarationError("a test can be evidence for one claim only")
-            spec = spec_from_marker(
-                markers[0].args,
-                dict(markers[0].kwargs),
-                nodeid=item.nodeid,
-                name=getattr(item, "originalname", item.name),
-                path=path,
-                line=None if line is None else line + 1,
-                doc=_summary(getattr(getattr(item, "obj", None), "__doc__", None)),
+        if len(markers) > 1:
+            raise pytest.Collector.CollectError(
+                f"{item.nodeid}: a test can be evidence for one claim only"
             )
-        except ClaimDeclarationError as exc:
-            raise pytest.Collector.CollectError(f"{item.nodeid}: {exc}") from None
+        declared = read.get(id(markers[0])) if read is not None else None
+        if declared is None:
+            declared = _declared(item, markers[0])
+            if read is not None:
+                read[id(markers[0])] = declared
+        path, line, _ = item.location
+        spec = declared.at(item.nodeid, path, None if line is None else line + 1)
     item.stash[SPEC_KEY] = spec
     return spec
+
+
+def _declared(item: pytest.Item, marker: pytest.Mark) -> ClaimSpec:
+    """The claim ``marker`` declares for the test function of ``item``."""
+    doc = getattr(getattr(item, "obj", None), "__doc__", None)
+    try:
+        return spec_from_marker(
+            marker.args,
+            dict(marker.kwargs),
+            name=getattr(item, "originalname", item.name),
+            doc=_summary(doc),
+        )
+    except ClaimDeclarationError as exc:
+        raise pytest.Collector.CollectError(f"{item.nodeid}: {exc}") from None
 
 
 def _summary(doc: str | None) -> str | None:
@@ -561,7 +578,7 @@ def _summary(doc: str | None) -> str | None:
 
 def _recorder(item: pytest.Item, when: str) -> Evidence | None:
     """The test's evidence, which belongs to the phase that ran the test body."""
-    return item.stash.get(EVIDENCE_KEY, None) if when == "call" else None
+    return item.stash[EVIDENCE_KEY] if when == "call" and EVIDENCE_KEY in item.stash else None
 
 
 def _outcome(
@@ -574,13 +591,9 @@ def _outcome(
     exception that ended the phase, if any."""
     exc_type = excinfo.type if excinfo is not None else None
     verdict = phase_verdict(report.when, report.outcome, exc_type, hasattr(report, "wasxfail"))
+    message = _message(report, excinfo, verdict)
     outcome = TestOutcome(
-        nodeid=report.nodeid,
-        verdict=verdict,
-        duration=report.duration,
-        message=_message(report, excinfo, verdict),
-        path=spec.path,
-        line=spec.line,
+        spec.nodeid, verdict, report.duration, message, path=spec.path, line=spec.line
     )
     if recorder is not None:
         outcome.evidence = recorder.records

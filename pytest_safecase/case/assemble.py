@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from pytest_safecase.case.model import IMPLICIT_ROOT, CaseFile, ClaimSpec, Node, NodeType
 from pytest_safecase.case.propagate import effective_levels, propagate
 from pytest_safecase.case.result import CaseResult, NodeResult, TestOutcome
-from pytest_safecase.records import RiskLedger
 from pytest_safecase.verdict import Verdict
 
 ARGUMENT_TYPES = (NodeType.GOAL, NodeType.STRATEGY, NodeType.SOLUTION)
@@ -171,6 +170,8 @@ def _nodes_from_case(case: CaseFile | None) -> dict[str, NodeResult]:
 
 
 def _node_result(node: Node) -> NodeResult:
+    if node.risk_budget is not None:  # evidence records load only where they are needed
+        from pytest_safecase.records import RiskLedger
     return NodeResult(
         id=node.id,
         type=node.type,

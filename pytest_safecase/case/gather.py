@@ -6,7 +6,7 @@ Nothing here touches pytest: the plugin feeds it plain data taken from items and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from pytest_safecase.case import CaseFile, CaseResult, ClaimSpec, TestOutcome, assemble
@@ -36,14 +36,16 @@ def phase_verdict(
     return Verdict.ERROR
 
 
-@dataclass
 class CaseRun:
     """Accumulates claim declarations and per-phase test payloads for one run."""
 
-    case: CaseFile | None
-    level_limit: int | None = None
-    claims: dict[str, ClaimSpec] = field(default_factory=dict)
-    outcomes: dict[str, TestOutcome] = field(default_factory=dict)
+    def __init__(self, case: CaseFile | None, level_limit: int | None = None) -> None:
+        self.case = case
+        self.level_limit = level_limit
+        self.claims: dict[str, ClaimSpec] = {}
+        """Every claim test collected, by node id."""
+        self.outcomes: dict[str, TestOutcome] = {}
+        """What each claim test that ran gave, by node id (its phases merged)."""
 
     def add_claims(self, specs: Iterable[ClaimSpec | dict[str, Any]]) -> None:
         for spec in specs:
@@ -82,13 +84,14 @@ class CaseRun:
 
     def result(self, usage_by_test: Mapping[str, dict[str, Any]] | None = None) -> CaseResult:
         """The assembled case; ``usage_by_test`` (node id: model usage) goes on the outcomes."""
-        usage_by_test = usage_by_test or {}
-        outcomes = {
-            nodeid: replace(outcome, usage=dict(usage_by_test[nodeid]))
-            if nodeid in usage_by_test
-            else outcome
-            for nodeid, outcome in self.outcomes.items()
-        }
+        outcomes: Mapping[str, TestOutcome] = self.outcomes
+        if usage_by_test:
+            outcomes = {
+                nodeid: replace(outcome, usage=dict(usage_by_test[nodeid]))
+                if nodeid in usage_by_test
+                else outcome
+                for nodeid, outcome in self.outcomes.items()
+            }
         ordered = sorted(
             self.claims.values(), key=lambda spec: (spec.path, spec.line or 0, spec.nodeid)
         )

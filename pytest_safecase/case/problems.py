@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
+    """One finding, an immutable value (a named tuple: pytest loads this module in every run, and
+    a frozen dataclass costs several times more to define)."""
+
     file: str
     line: int | None
     node: str | None

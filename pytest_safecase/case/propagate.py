@@ -14,11 +14,14 @@ challenge no longer defeats.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from pytest_safecase.case.model import NodeType, relation_ends
-from pytest_safecase.case.result import NodeResult
-from pytest_safecase.records import RiskContribution, RiskLedger, RiskRecord
+from pytest_safecase.case.result import NodeResult, TestOutcome
 from pytest_safecase.verdict import SEVERITY, Verdict, combine
+
+if TYPE_CHECKING:  # evidence records load with the first evidence: plain claims never need them
+    from pytest_safecase.records import RiskContribution, RiskLedger
 
 Decision = tuple[Verdict | None, str]
 
@@ -188,22 +191,30 @@ def _argument(
             name = child if child in node.supported_by else f"assumption {child}"
             defeated = f" ({reason})" if reason.startswith(_DEFEAT_REASONS) else ""
             parts.append((verdict, f"{name} {verdict.value}{defeated}"))
-    for test in node.tests:
-        parts.append((test.verdict, f"{test.nodeid}: {test.message or test.verdict.value}"))
     if node.undeveloped:
         return Verdict.UNDEVELOPED, "marked undeveloped in the case file"
     if not node.supported_by and not node.tests:
         return Verdict.UNDEVELOPED, "no evidence and no supporting argument yet"
-    if not parts:
+    if not parts and not node.tests:
         return Verdict.UNDEVELOPED, "nothing supporting it is in scope at this level"
-    if ledger is not None:
-        parts.append(ledger.decide())
-    verdict = combine(verdict for verdict, _ in parts)
+    checked = [ledger.decide()] if ledger is not None else []
+    # The parts in order: children, tests, the risk ledger. A test's reason is written only if
+    # it is among the worst: a claim may have thousands of tests.
+    verdicts = [verdict for verdict, _ in parts]
+    verdicts += [test.verdict for test in node.tests]
+    verdicts += [verdict for verdict, _ in checked]
+    verdict = combine(verdicts)
     if verdict is Verdict.SUPPORTED:
-        return verdict, f"all {len(parts)} supporting parts supported"
+        return verdict, f"all {len(verdicts)} supporting parts supported"
     worst = [reason for part, reason in parts if part is verdict]
+    worst += [_test_reason(test) for test in node.tests if test.verdict is verdict]
+    worst += [reason for part, reason in checked if part is verdict]
     more = f" (+{len(worst) - 1} more)" if len(worst) > 1 else ""
     return verdict, worst[0] + more
+
+
+def _test_reason(test: TestOutcome) -> str:
+    return f"{test.nodeid}: {test.message or test.verdict.value}"
 
 
 _DEFEAT_REASONS = ("defeated by ", "marked defeated ")
@@ -215,7 +226,7 @@ def _from_tests(node: NodeResult) -> Decision:
     if verdict is Verdict.SUPPORTED:
         return verdict, f"{len(node.tests)} test(s) supported"
     worst = min(node.tests, key=lambda test: SEVERITY.index(test.verdict))
-    return verdict, f"{worst.nodeid}: {worst.message or verdict.value}"
+    return verdict, _test_reason(worst)
 
 
 def _ledger(
@@ -270,6 +281,8 @@ def risk_contributions(
     levels: Mapping[str, int],
 ) -> tuple[RiskContribution, ...]:
     """Every risk recorded in ``goal``'s in-scope subtree, in tree order, for its ledger."""
+    from pytest_safecase.records import RiskContribution, RiskRecord
+
     contributions: list[RiskContribution] = []
     seen: set[str] = set()
     stack = [goal]

@@ -6,11 +6,13 @@ This is what every report renders; it round-trips through JSON so reports can be
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_safecase.case.model import NodeType, relation_ends
-from pytest_safecase.records import Record, RiskLedger, record_from_dict
 from pytest_safecase.verdict import Verdict
+
+if TYPE_CHECKING:  # evidence records load with the first evidence: plain claims never need them
+    from pytest_safecase.records import Record, RiskLedger
 
 
 @dataclass
@@ -38,6 +40,8 @@ class TestOutcome:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TestOutcome:
+        from pytest_safecase.records import record_from_dict
+
         return cls(
             **{
                 **data,
@@ -92,6 +96,8 @@ class NodeResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NodeResult:
+        from pytest_safecase.records import RiskLedger
+
         return cls(
             **{
                 **data,

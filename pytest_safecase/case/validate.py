@@ -256,6 +256,10 @@ def _claim_points(node: Node, where: str) -> list[Problem]:
     return problems
 
 
+_DECLARED = ("statement", "supports", "argument", "level")
+"""What two tests of one claim must not disagree on."""
+
+
 def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[Problem]:
     """Check that claims name the right kind of node and agree with each other and with the file."""
     problems: list[Problem] = []
@@ -290,7 +294,11 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
                     )
                 )
         earlier = first.setdefault(spec.id, spec)
-        for attr in ("statement", "supports", "argument", "level"):
+        differs = earlier is not spec and (
+            (spec.statement, spec.supports, spec.argument, spec.level)
+            != (earlier.statement, earlier.supports, earlier.argument, earlier.level)
+        )
+        for attr in _DECLARED if differs else ():
             mine, theirs = getattr(spec, attr), getattr(earlier, attr)
             if mine is not None and theirs is not None and mine != theirs:
                 messages.append(
@@ -299,10 +307,11 @@ def validate_claims(case: CaseFile | None, claims: Iterable[ClaimSpec]) -> list[
                         f"{attr}={mine!r} disagrees with {earlier.nodeid} ({attr}={theirs!r})",
                     )
                 )
-        problems.extend(
-            Problem(spec.path or where, spec.line, spec.id, rule, f"{spec.nodeid}: {message}")
-            for rule, message in messages
-        )
+        if messages:
+            problems.extend(
+                Problem(spec.path or where, spec.line, spec.id, rule, f"{spec.nodeid}: {message}")
+                for rule, message in messages
+            )
         if spec.statement:
             stated.add(spec.id)
     problems.extend(_support_loops(first, nodes, where))

@@ -173,11 +173,13 @@ def _engine_digest() -> str:
     sandbox must never be answered with results cached by the old one."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
+    paths = [package / "_model_defaults.py"]
     for folder in ("control", "models"):
-        for path in sorted((package / folder).rglob("*")):
-            if path.suffix in (".py", ".txt") and path.is_file():
-                digest.update(str(path.relative_to(package)).encode())
-                digest.update(path.read_bytes())
+        paths += sorted((package / folder).rglob("*"))
+    for path in paths:
+        if path.suffix in (".py", ".txt") and path.is_file():
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

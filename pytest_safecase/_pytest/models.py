@@ -10,15 +10,17 @@ through the model layer and the SDK.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
+from pytest_safecase import _model_use
 from pytest_safecase._escape import visible
 from pytest_safecase._model_defaults import (
     BASE_URL_ENVS,
@@ -86,6 +88,8 @@ class _RunState:
         self.per_test: dict[str, UsageBySpec] = {}
         self.budgets: dict[str, TokenBudget] = {}
         """One budget per model spec, shared by the roles that use it."""
+        self.listener: Callable[[], object] | None = None
+        """Told when a registry builds a model on its default ledger (``_model_use``)."""
 
 
 _STATE = pytest.StashKey[_RunState]()
@@ -262,21 +266,16 @@ def pytest_configure(config: pytest.Config) -> None:
         choices={role: choose_model(config, role) for role in ROLES},
     )
     config.stash[_STATE] = state
-    if MODEL_LAYER in sys.modules:  # a conftest may build models with get_model() in any test
+    if MODEL_LAYER in sys.modules:  # a conftest may have built models with get_model() already
         _track_usage(config)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Test modules that load the model layer may build models with get_model(): count their
-    usage from the first test on."""
-    if MODEL_LAYER in sys.modules:
-        _track_usage(session.config)
+    else:  # a test, fixture or test module may build one with get_model(): count from then on
+        state.listener = functools.partial(_track_usage, config)
+        _model_use.listen(state.listener)
 
 
 def _track_usage(config: pytest.Config) -> UsageLedger:
     """The ledger this run's models record into, counted per test from now on: until a run
-    builds a model (or loads the model layer, whose get_model() a test may call), it pays
-    nothing per test.
+    builds a model (or a conftest loads the model layer), it pays nothing per test.
 
     It is the default registry's, so models a test builds itself with get_model() count as the
     fixtures' do; what the ledger held before (an outer run in this process) is not this run's.
@@ -307,6 +306,8 @@ def pytest_configure_node(node: Any) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
+    if state is not None and state.listener is not None:
+        _model_use.forget(state.listener)
     if state is not None and state.cache is not None:
         state.cache.close()
     for name in (_TRACKER_NAME, _COLLECTOR_NAME):

@@ -192,10 +192,12 @@ def pytest_pycollect_makeitem() -> Generator[None, Any, Any]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run = config.stash[RUN_KEY]
-    claim_tests = {
-        spec.nodeid: (item, spec) for item in items if (spec := _claim_spec(item)) is not None
-    }
-    specs = [spec for _, spec in claim_tests.values()]
+    claim_tests: dict[str, list[tuple[pytest.Item, ClaimSpec]]] = {}
+    specs = []
+    for item in items:
+        if (spec := _claim_spec(item)) is not None:
+            claim_tests.setdefault(spec.nodeid, []).append((item, spec))
+            specs.append(spec)
     widening = config.stash.get(WIDENING_KEY, None)
     problems = _problem_lines(config, validate_claims(run.case, specs))
     if (level := level_problem(run.case, specs, run.level_limit)) is not None:
@@ -280,9 +282,11 @@ class Controller:
         self.started = now_iso()
         self.emitted: Emitted | None = None
         self.has_workers = False
-        self.claim_tests: dict[str, tuple[pytest.Item, ClaimSpec]] = {}
+        self.claim_tests: dict[str, list[tuple[pytest.Item, ClaimSpec]]] = {}
         """The claim tests collected here, by node id (as ``pytest_collection_modifyitems`` found
-        them; under xdist, where the workers run the tests, none)."""
+        them; several under --keep-duplicates; none under xdist, where the workers run them)."""
+        self.interacted: tuple[Any, pytest.ExceptionInfo[BaseException] | None] | None = None
+        """The last failed phase whose exception came before its report was logged."""
         self.failed_phase: tuple[pytest.TestReport, pytest.Item, ClaimSpec] | None = None
         """A claim test's failed phase, logged, whose exception has not come yet (and never
         will for a failure without one, such as a strict xpass)."""
@@ -307,19 +311,30 @@ class Controller:
             return
         if self.failed_phase is not None:
             self._place_failed_phase(None)
-        claim_test = self.claim_tests.get(report.nodeid)
-        if claim_test is None:
+        tests = self.claim_tests.get(report.nodeid)
+        if tests is None:
             return
-        if report.outcome == "failed":
-            self.failed_phase = (report, *claim_test)
+        item, spec = tests[0]
+        if len(tests) > 1 and report.when != "teardown":  # a call, or a setup that stopped it
+            tests.pop(0)  # --keep-duplicates: this id's next test body is the next item's
+        if report.outcome in ("passed", "skipped"):
+            self._add_phase(report, item, spec, None)
+        elif self.interacted is not None and self.interacted[0] is report:
+            self._add_phase(report, item, spec, self.interacted[1])
+            self.interacted = None
         else:
-            self._add_phase(report, *claim_test, None)
+            self.failed_phase = (report, item, spec)
 
+    @pytest.hookimpl(tryfirst=True)  # before --pdb's debugger: quitting it ends the run at once
     def pytest_exception_interact(
         self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any], report: Any
     ) -> None:
         if self.failed_phase is not None and self.failed_phase[0] is report:
             self._place_failed_phase(call.excinfo)
+        elif isinstance(node, pytest.Item):
+            # A plugin that logs reports itself (pytest-rerunfailures) has pytest hand over the
+            # exception before the report is logged: kept for when it is.
+            self.interacted = (report, call.excinfo)
 
     def _place_failed_phase(self, excinfo: pytest.ExceptionInfo[BaseException] | None) -> None:
         assert self.failed_phase is not None

@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from pytest_safecase._model_defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT, CacheMode
+from pytest_safecase._model_use import model_built
 
 from ._accounting import UsageLedger
 from ._base import Provider
@@ -126,6 +127,8 @@ class ModelRegistry:
         """A ``Model`` for ``PROVIDER:MODEL`` with caching, retries and accounting set up."""
         from ._model import Model
 
+        if ledger is None:  # it records into this registry's ledger: a pytest run counts it
+            model_built()
         return Model(
             self.make_provider(spec),
             cache=cache,

@@ -631,3 +631,78 @@ def test_a_worker_killed_before_any_report_is_an_error(pytester, restarts):
     assert _outcomes(pytester)["test_killed"][0] is Verdict.ERROR
     result.stdout.fnmatch_lines(["*ROOT: ERROR*gate: BLOCKED*"])
     assert result.ret != pytest.ExitCode.OK
+
+
+LOGS_ITS_OWN_REPORTS = """
+import pytest
+from _pytest.runner import runtestprotocol
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    # As pytest-rerunfailures does: run the phases unlogged, then log the reports. pytest hands
+    # over each failure's exception before its report is logged.
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for report in runtestprotocol(item, nextitem=nextitem, log=False):
+        item.ihook.pytest_runtest_logreport(report=report)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+"""
+
+QUITS_AT_FIRST_FAILURE = """
+import pytest
+
+class Debugger:  # registered at configure, after the plugin, as --pdb's debugger is
+    def pytest_exception_interact(self, node, call, report):
+        pytest.exit("the debugger quit")  # as quitting it does
+
+def pytest_configure(config):
+    config.pluginmanager.register(Debugger())
+"""
+
+FAILING_CLAIMS = """
+from pytest_safecase import claim
+
+@claim("a")
+def test_refuted():
+    assert 1 == 2
+
+@claim("b")
+def test_unsure(evidence):
+    evidence.rate(92, 100, at_least=0.9)
+"""
+
+
+@pytest.mark.parametrize(
+    "conftest", [LOGS_ITS_OWN_REPORTS, QUITS_AT_FIRST_FAILURE], ids=["late-log", "quit"]
+)
+def test_a_failure_keeps_its_verdict_however_its_exception_arrives(pytester, run_case, conftest):
+    """The exception decides a failure's verdict. A plugin logging reports after pytest handed
+    over the exception, or a debugger hook ending the run, must not turn a refutation into an
+    error ("call failed")."""
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(FAILING_CLAIMS)
+    result, _ = run_case("-p", "no:randomly")
+    found = verdicts(result)
+    assert found["test_refuted"] is Verdict.REFUTED
+    messages = {node.id: node.tests[0].message for node in result.claims()}
+    assert "assert 1 == 2" in messages["test_refuted"]
+    if conftest is LOGS_ITS_OWN_REPORTS:
+        assert found["test_unsure"] is Verdict.INCONCLUSIVE
+
+
+def test_duplicate_test_ids_keep_each_runs_evidence(pytester, run_case):
+    pytester.makepyfile(
+        test_d="""
+        from pytest_safecase import claim
+
+        RUNS = []
+
+        @claim("d")
+        def test_d(evidence):
+            RUNS.append(1)
+            evidence.value("run", len(RUNS))
+        """
+    )
+    result, _ = run_case("-p", "no:randomly", "--keep-duplicates", "test_d.py", "test_d.py")
+    values = [record.value for test in result.nodes["test_d"].tests for record in test.evidence]
+    assert values == [1, 2]

@@ -55,17 +55,23 @@ def test_a_model_fixture_starts_tracking_its_usage(pytester: pytest.Pytester) ->
     assert "safecase model usage" in result.stdout.str()
 
 
-@pytest.mark.parametrize("where", ["test module", "conftest"])
+@pytest.mark.parametrize("where", ["test module", "conftest", "test body"])
 def test_models_built_with_get_model_count_in_the_run(
     pytester: pytest.Pytester, where: str
 ) -> None:
-    """Whether a test module (during collection) or a conftest (before the run) loads the model
-    layer and builds the model, its calls count in the run's usage, under the test that made
-    them."""
+    """Whether a conftest (before the run), a test module (during collection) or the test itself
+    loads the model layer and builds the model, its calls count in the run's usage, under the
+    test that made them."""
     test = "def test_echo():\n    assert MODEL.generate('hi').text == 'echo hi'\n"
     if where == "conftest":
         pytester.makeconftest(PROBE + BUILD_AT_IMPORT)
         pytester.makepyfile("from conftest import MODEL\n" + test)
+    elif where == "test body":  # the model layer loads only inside the test
+        pytester.makeconftest(PROBE)
+        body = textwrap.indent(BUILD_AT_IMPORT, "    ")
+        pytester.makepyfile(
+            "def test_echo():\n" + body + "    assert MODEL.generate('hi').text == 'echo hi'\n"
+        )
     else:
         pytester.makeconftest(PROBE)
         pytester.makepyfile(BUILD_AT_IMPORT + test)

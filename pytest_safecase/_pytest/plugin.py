@@ -179,7 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_pycollect_makeitem() -> Generator[None, Any, Any]:
     result = yield
-    read: dict[int, ClaimSpec] = {}  # the cases of a parametrized test share their marker
+    read = _SharedMarks()  # the cases of a parametrized test share their markers
     for item in result if isinstance(result, list) else [result]:
         # A bad claim marker, or evidence nothing can be placed in the argument under, is a
         # collection error naming the test: never a test that silently stays out of the case.
@@ -545,26 +545,41 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
-def _claim_spec(item: pytest.Item, read: dict[int, ClaimSpec] | None = None) -> ClaimSpec | None:
-    """The item's claim, read once from its marker; a bad marker raises a collection error.
+class _SharedMarks:
+    """What the items one test function makes share while they are collected: the claim markers
+    of their parent nodes, and the declaration each marker makes (by marker: the markers are
+    alive while the items are). Each case of a parametrized test is then not read anew."""
 
-    ``read`` holds the declarations of the markers read so far, by marker, for items of one
-    test function (alive while they are): each case of a parametrized test is not read anew.
-    """
+    def __init__(self) -> None:
+        self.parent: object = None
+        self.inherited: list[pytest.Mark] = []
+        self.declared: dict[int, ClaimSpec] = {}
+
+    def markers(self, item: pytest.Item) -> list[pytest.Mark]:
+        """``item.iter_markers(MARKER)``: the item's own, then its parents' (read once)."""
+        if item.parent is not self.parent:
+            self.parent = item.parent
+            self.inherited = [] if item.parent is None else list(item.parent.iter_markers(MARKER))
+        own = [mark for mark in item.own_markers if mark.name == MARKER]
+        return own + self.inherited if own else self.inherited
+
+
+def _claim_spec(item: pytest.Item, read: _SharedMarks | None = None) -> ClaimSpec | None:
+    """The item's claim, read once from its marker; a bad marker raises a collection error."""
     if SPEC_KEY in item.stash:  # not stash.get: a miss would raise and catch a KeyError
         return item.stash[SPEC_KEY]
-    markers = list(item.iter_markers(MARKER))
+    markers = list(item.iter_markers(MARKER)) if read is None else read.markers(item)
     spec = None
     if markers:
         if len(markers) > 1:
             raise pytest.Collector.CollectError(
                 f"{item.nodeid}: a test can be evidence for one claim only"
             )
-        declared = read.get(id(markers[0])) if read is not None else None
+        declared = read.declared.get(id(markers[0])) if read is not None else None
         if declared is None:
             declared = _declared(item, markers[0])
             if read is not None:
-                read[id(markers[0])] = declared
+                read.declared[id(markers[0])] = declared
         path, line, _ = item.location
         spec = declared.at(item.nodeid, path, None if line is None else line + 1)
     item.stash[SPEC_KEY] = spec

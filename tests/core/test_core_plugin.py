@@ -706,3 +706,37 @@ def test_duplicate_test_ids_keep_each_runs_evidence(pytester, run_case):
     result, _ = run_case("-p", "no:randomly", "--keep-duplicates", "test_d.py", "test_d.py")
     values = [record.value for test in result.nodes["test_d"].tests for record in test.evidence]
     assert values == [1, 2]
+
+
+def test_claim_markers_from_a_class_and_on_a_single_case_are_read_as_pytest_reads_them(pytester):
+    """A parametrized test's cases share their parents' markers (read once); a case carrying a
+    claim of its own, besides the inherited one, still claims twice."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_safecase import claim
+
+        @claim("Inherited claim", id="G-class")
+        class TestInherited:
+            @pytest.mark.parametrize("k", [1, pytest.param(2, marks=claim("second", id="G-two"))])
+            def test_case(self, k):
+                pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.stdout.fnmatch_lines(["*test_case?2?*a test can be evidence for one claim only*"])
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_safecase import claim
+
+        @claim("Inherited claim", id="G-class")
+        class TestInherited:
+            @pytest.mark.parametrize("k", [1, 2])
+            def test_case(self, k):
+                pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "--safecase-report")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*G-class Inherited claim", "*test_case?1?", "*test_case?2?"])

@@ -568,18 +568,18 @@ def _claim_spec(item: pytest.Item, read: _SharedMarks | None = None) -> ClaimSpe
     """The item's claim, read once from its marker; a bad marker raises a collection error."""
     if SPEC_KEY in item.stash:  # not stash.get: a miss would raise and catch a KeyError
         return item.stash[SPEC_KEY]
-    markers = list(item.iter_markers(MARKER)) if read is None else read.markers(item)
+    if read is None:  # an item read on its own
+        read = _SharedMarks()
+    markers = read.markers(item)
     spec = None
     if markers:
         if len(markers) > 1:
             raise pytest.Collector.CollectError(
                 f"{item.nodeid}: a test can be evidence for one claim only"
             )
-        declared = read.declared.get(id(markers[0])) if read is not None else None
+        declared = read.declared.get(id(markers[0]))
         if declared is None:
-            declared = _declared(item, markers[0])
-            if read is not None:
-                read.declared[id(markers[0])] = declared
+            declared = read.declared[id(markers[0])] = _declared(item, markers[0])
         path, line, _ = item.location
         spec = declared.at(item.nodeid, path, None if line is None else line + 1)
     item.stash[SPEC_KEY] = spec

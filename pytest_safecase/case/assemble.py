@@ -170,8 +170,11 @@ def _nodes_from_case(case: CaseFile | None) -> dict[str, NodeResult]:
 
 
 def _node_result(node: Node) -> NodeResult:
+    risk = None
     if node.risk_budget is not None:  # evidence records load only where they are needed
         from pytest_safecase.records import RiskLedger
+
+        risk = RiskLedger(node.risk_budget, per_level=node.risk_per_level)
     return NodeResult(
         id=node.id,
         type=node.type,
@@ -186,10 +189,6 @@ def _node_result(node: Node) -> NodeResult:
         defeated=node.defeated,
         accepted=node.accepted,
         line=node.line,
-        risk=(
-            None
-            if node.risk_budget is None
-            else RiskLedger(node.risk_budget, per_level=node.risk_per_level)
-        ),
+        risk=risk,
         extra=dict(node.extra),
     )
